@@ -1,0 +1,132 @@
+/**
+ * The internal interface every backend implements: the pure-TypeScript kernels and each
+ * WebAssembly build. The front (engine.ts) validates every argument before a call, so a kernel
+ * may trust what it is given:
+ * - all float arrays of one call have the same type (Float32Array or Float64Array); the type
+ *   of `logits` (or `p`, `x`) decides the precision the kernel computes in;
+ * - lengths match n and c exactly; n >= 0, c >= 1;
+ * - every label is in [0, c) or equals ignoreIndex;
+ * - an output array may be the very same array as the logits / input (same buffer, same
+ *   offset, same length) — in-place — but never overlaps any other argument partially.
+ * Kernels return mergeable partial results (sums as float64 numbers); the front applies the
+ * reduction. A kernel never keeps a reference to an argument after it returns.
+ */
+
+/** A float array a kernel computes on; all float arrays of one call share the type. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** Softmax cross-entropy with integer class labels (PyTorch `F.cross_entropy`, class indices). */
+export interface SparseArgs<F extends FloatArray = FloatArray> {
+  /** Row-major [n, c] logits. */
+  logits: F;
+  /** n labels, each in [0, c) or equal to ignoreIndex. */
+  labels: Int32Array;
+  n: number;
+  c: number;
+  /** Per-class weights (length c), or null for all ones. */
+  weight: F | null;
+  ignoreIndex: number;
+  /** Label smoothing ε in [0, 1). */
+  smoothing: number;
+  /**
+   * Out (length n), or null: row n's loss
+   * (1-ε)·w[y]·(lse - x_y) + (ε/c)·Σ_k w_k·(lse - x_k); exactly 0 for an ignored row.
+   */
+  rowLoss: F | null;
+  /**
+   * Out (length n·c), or null for loss only: the gradient of the row losses w.r.t. logits,
+   * each row multiplied by rowScale[n] when rowScale is given, else by gradScale:
+   * scale·[ a·p_k − (1-ε)·w[y]·[k = y] − (ε/c)·w_k ] with a = (1-ε)·w[y] + (ε/c)·Σ_k w_k.
+   * Ignored rows get exactly 0. May be the same array as logits (in-place).
+   */
+  grad: F | null;
+  gradScale: number;
+  /** Per-row gradient multipliers (length n), or null to use gradScale. */
+  rowScale: F | null;
+}
+
+/** Softmax cross-entropy with probability targets [n, c] (PyTorch's probability-target path). */
+export interface DenseArgs<F extends FloatArray = FloatArray> {
+  logits: F;
+  /** Row-major [n, c] target probabilities; smoothing applies t' = (1-ε)·t + ε/c. */
+  targets: F;
+  n: number;
+  c: number;
+  weight: F | null;
+  smoothing: number;
+  /**
+   * Out (length n), or null: Σ_k w_k·t'_k·(lse - x_k). A term with w_k·t'_k = 0 contributes 0
+   * even when x_k = -inf (0·log 0 = 0; PyTorch would give NaN there).
+   */
+  rowLoss: F | null;
+  /** Out [n, c] or null: scale·[ p_k·Σ_j w_j·t'_j − w_k·t'_k ]. May be the logits array. */
+  grad: F | null;
+  gradScale: number;
+  rowScale: F | null;
+}
+
+/** Binary cross-entropy with logits, elementwise (PyTorch `binary_cross_entropy_with_logits`). */
+export interface SigmoidArgs<F extends FloatArray = FloatArray> {
+  logits: F;
+  targets: F;
+  n: number;
+  c: number;
+  /** null, per-class (length c, broadcast over rows) or per-element (length n·c). */
+  weight: F | null;
+  weightPerElement: boolean;
+  /** Per-class positive weight (length c), or null for 1. */
+  posWeight: F | null;
+  /**
+   * Out (length n·c), or null: w·[ (1-t)·x + (1 + (pw-1)·t)·(log1p(exp(-|x|)) + max(-x, 0)) ].
+   */
+  elemLoss: F | null;
+  /** Out [n, c] or null: scale·w·[ (1-t) − (1 + (pw-1)·t)·sigmoid(-x) ]. May be the logits. */
+  grad: F | null;
+  gradScale: number;
+  /** Per-element gradient multipliers (length n·c), or null to use gradScale. */
+  elemScale: F | null;
+}
+
+/** Row-wise functions on probabilities, natural log; 0·log(anything) = 0. */
+export interface ProbArgs<F extends FloatArray = FloatArray> {
+  p: F;
+  /** Second distribution (crossEntropy, klDivergence); null for entropy. */
+  q: F | null;
+  n: number;
+  c: number;
+  /** Out (length n), or null. */
+  rowLoss: F | null;
+}
+
+/** Row-wise softmax / log-softmax. */
+export interface RowwiseArgs<F extends FloatArray = FloatArray> {
+  x: F;
+  n: number;
+  c: number;
+  /** Out [n, c]; may be the same array as x. */
+  out: F;
+}
+
+/** One kernel set: a backend. Every method returns Σ of the per-row (or per-element) losses. */
+export interface Kernels {
+  readonly name: BackendName;
+  /** Σ_n rowLoss_n (ignored rows count 0). */
+  sparse(a: SparseArgs): number;
+  /** Σ_n rowLoss_n. */
+  dense(a: DenseArgs): number;
+  /** Σ of the element losses. */
+  sigmoid(a: SigmoidArgs): number;
+  /** Σ_n −Σ_k p_k·log q_k (nats). */
+  crossEntropy(a: ProbArgs): number;
+  /** Σ_n −Σ_k p_k·log p_k (nats). */
+  entropy(a: ProbArgs): number;
+  /** Σ_n Σ_k p_k·(log p_k − log q_k) (nats). */
+  klDivergence(a: ProbArgs): number;
+  softmax(a: RowwiseArgs): void;
+  logSoftmax(a: RowwiseArgs): void;
+}
+
+/** The backends, best first. */
+export const BACKENDS = ['relaxed-simd', 'simd', 'wasm', 'js'] as const;
+/** A backend name. */
+export type BackendName = (typeof BACKENDS)[number];
