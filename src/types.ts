@@ -5,7 +5,7 @@ export type { BackendName } from './kernels.js';
 /** A float input: Float32Array is the fast path; Float64Array computes in float64; number[] is read as float32. */
 export type FloatInput = Float32Array | Float64Array | readonly number[];
 
-/** Integer class labels: any integer typed array, BigInt64Array, or number[]. */
+/** Class labels: any integer typed array, BigInt64Array, number[], or a float array of integer values. */
 export type LabelInput =
   | Int8Array
   | Uint8Array
@@ -16,6 +16,8 @@ export type LabelInput =
   | Uint32Array
   | BigInt64Array
   | BigUint64Array
+  | Float32Array
+  | Float64Array
   | readonly number[];
 
 /** The array type results come back in: Float64Array for Float64Array inputs, else Float32Array. */
