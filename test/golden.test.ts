@@ -150,7 +150,8 @@ describe.each(availableBackends())('golden vectors on %s', (backend) => {
     describe(file, () => {
       for (const c of cases) {
         it(c.name, () => {
-          expect(runCase(engine as unknown as GoldenEngine, c)).toEqual([]);
+          const problems = runCase(engine as unknown as GoldenEngine, c);
+          if (problems.length > 0) throw new Error(`on ${backend}, opts ${JSON.stringify(c.opts)}:\n${problems.join('\n')}`);
         });
       }
     });
