@@ -1,0 +1,79 @@
+/** The benchmark's command line. */
+import { STANDARD_SHAPES, parseShape, type Shape } from './data.js';
+import type { Mode } from './contenders/types.js';
+import type { Budget } from './measure.js';
+
+/** What one run measures. */
+export interface RunOptions {
+  shapes: Shape[];
+  modes: Mode[];
+  /** Contender ids to run; null for all that load. */
+  contenders: string[] | null;
+  quick: boolean;
+  budget: Budget;
+  /** True when nothing was left out: the run may replace latest.md / latest.svg. */
+  complete: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]      (or: npx tsx bench/run.ts [options])
+  --quick                  short budgets (about a minute)
+  --shapes 64x10,4096x1000 shapes to run (default: ${STANDARD_SHAPES.map((s) => `${s.n}x${s.c}`).join(',')})
+  --contenders a,b         contender ids to run (default: all that load; ids are listed at start)
+  --loss | --grad          loss only, or loss and gradient (default: both)
+  --time <ms>              time budget per task (default 1000, quick 150)
+Relaxed SIMD needs a V8 flag in Node 20; add its row with
+  NODE_OPTIONS=--experimental-wasm-relaxed-simd npm run bench`;
+
+/** Parses argv (without node and script); throws with a message on bad input. */
+export function parseArgs(argv: string[]): RunOptions | 'help' {
+  let shapes: Shape[] = [...STANDARD_SHAPES];
+  let contenders: string[] | null = null;
+  let quick = false;
+  let timeMs: number | undefined;
+  const modes = new Set<Mode>();
+  const list = (i: number, flag: string) => {
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return value.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    switch (arg) {
+      case '--help':
+      case '-h':
+        return 'help';
+      case '--quick':
+        quick = true;
+        break;
+      case '--loss':
+        modes.add('loss');
+        break;
+      case '--grad':
+        modes.add('grad');
+        break;
+      case '--shapes':
+        shapes = list(i++, arg).map(parseShape);
+        break;
+      case '--contenders':
+        contenders = list(i++, arg);
+        break;
+      case '--time':
+        timeMs = Number(argv[++i]);
+        if (!(timeMs > 0)) throw new Error('--time needs a positive number of milliseconds');
+        break;
+      default:
+        throw new Error(`unknown argument "${arg}"`);
+    }
+  }
+  const budget: Budget = quick
+    ? { timeMs: timeMs ?? 150, warmupMs: 30, minSamples: 3, batchMs: 1 }
+    : { timeMs: timeMs ?? 1000, warmupMs: 150, minSamples: 5, batchMs: 1 };
+  return {
+    shapes,
+    modes: modes.size === 0 ? ['loss', 'grad'] : [...modes],
+    contenders,
+    quick,
+    budget,
+    complete: !quick && timeMs === undefined && contenders === null && modes.size !== 1 && argv.every((a) => a !== '--shapes'),
+  };
+}

@@ -1,0 +1,41 @@
+/** What every contender implements, and what the runner gets back from one. */
+import type { Problem } from '../data.js';
+
+/** Loss only, or loss and gradient (mean reduction). */
+export type Mode = 'loss' | 'grad';
+
+/** What one call returns; floors return no loss. */
+export interface Outcome {
+  loss: number;
+  grad?: ArrayLike<number>;
+}
+
+/** One timed call, made exactly as a user of that library makes it: sync or async as its API is. */
+export type Call = () => Outcome | Promise<Outcome>;
+
+/** A prepared contender for one input: the timed call, and what to free afterwards. */
+export interface Prepared {
+  call: Call;
+  release?: () => void | Promise<void>;
+}
+
+/**
+ * One row of the table. `xent` rows are the product, `peer` rows what a user would otherwise
+ * pick, `floor` rows the cost of touching the logits at all (not checked: they compute no loss).
+ */
+export interface Contender {
+  /** The name on the command line and in the tables, e.g. `xent-simd`, `tfjs-wasm`. */
+  id: string;
+  kind: 'xent' | 'peer' | 'floor';
+  /** How it is run, for the report's notes. */
+  note: string;
+  modes: readonly Mode[];
+  /** Untimed setup for one input (sessions, backends, buffers); the timed part is `call`. */
+  prepare(problem: Problem, mode: Mode): Promise<Prepared>;
+}
+
+/** Contenders that load together (one library); a family that fails to load is reported, not fatal. */
+export interface Family {
+  name: string;
+  load(): Promise<Contender[]>;
+}

@@ -1,0 +1,183 @@
+/**
+ * The benchmark's results and how they are shown: the record of a run (written as JSON), the
+ * terminal table and the markdown table for the README.
+ */
+import type { Contender, Mode } from './contenders/types.js';
+import type { Budget, Timing } from './measure.js';
+
+/** One task: a contender on one shape in one mode. */
+export type TaskRecord = {
+  mode: Mode;
+  shape: string;
+  n: number;
+  c: number;
+  contender: string;
+  kind: Contender['kind'];
+} & (
+  | ({
+      status: 'ok';
+      /** Million logits per second: n·c / median time. */
+      mlogitsPerSec: number;
+      /** |loss − float64 reference| / reference; absent for floors. */
+      lossError?: number;
+      /** See data.ts gradError; absent for floors and loss-only tasks. */
+      gradError?: number;
+      /** Throughput relative to xent's js backend and to the fastest peer, same shape and mode. */
+      vsXentJs?: number;
+      vsBestPeer?: number;
+    } & Timing)
+  | { status: 'wrong'; loss: number; reference: number; lossError: number; gradError?: number }
+  | { status: 'failed'; error: string }
+);
+
+/** Everything one run measured, as written to bench/results/<date>.json. */
+export interface RunReport {
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryGB: number; node: string; v8: string; platform: string; arch: string };
+  budget: Budget;
+  contenders: { id: string; kind: Contender['kind']; note: string }[];
+  loadFailures: { family: string; error: string }[];
+  tasks: TaskRecord[];
+}
+
+/** Fills in the ratio fields of the ok tasks (to xent-js and to the fastest peer). */
+export function addRatios(tasks: TaskRecord[]): void {
+  const key = (t: TaskRecord) => `${t.mode} ${t.shape}`;
+  const xentJs = new Map<string, number>();
+  const bestPeer = new Map<string, number>();
+  for (const t of tasks) {
+    if (t.status !== 'ok') continue;
+    if (t.contender === 'xent-js') xentJs.set(key(t), t.mlogitsPerSec);
+    if (t.kind === 'peer') bestPeer.set(key(t), Math.max(bestPeer.get(key(t)) ?? 0, t.mlogitsPerSec));
+  }
+  for (const t of tasks) {
+    if (t.status !== 'ok') continue;
+    const js = xentJs.get(key(t));
+    const peer = bestPeer.get(key(t));
+    if (js) t.vsXentJs = t.mlogitsPerSec / js;
+    if (peer) t.vsBestPeer = t.mlogitsPerSec / peer;
+  }
+}
+
+export const MODE_TITLE: Record<Mode, string> = {
+  loss: 'loss only (mean)',
+  grad: 'loss + gradient (mean)',
+};
+
+/** Milliseconds with a unit that keeps 3–4 significant digits. */
+export function formatTime(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 1) return `${ms.toPrecision(3)} ms`;
+  return `${(ms * 1000).toPrecision(3)} µs`;
+}
+
+/** Throughput in million logits per second. */
+export function formatRate(m: number): string {
+  return m >= 100 ? m.toFixed(0) : m >= 10 ? m.toFixed(1) : m.toPrecision(2);
+}
+
+function formatRatio(r: number | undefined): string {
+  return r === undefined ? '' : `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`;
+}
+
+/** Rows of strings for one shape and mode: a header and one row per task. */
+function rows(tasks: TaskRecord[]): string[][] {
+  const head = ['contender', 'median', '±rme', 'samples', 'M logits/s', 'vs xent-js', 'vs best peer'];
+  const body = tasks.map((t) => {
+    if (t.status === 'ok') {
+      return [
+        t.contender,
+        formatTime(t.medianMs),
+        `${t.rme.toFixed(1)}%`,
+        t.batch > 1 ? `${t.samples}×${t.batch}` : `${t.samples}`,
+        formatRate(t.mlogitsPerSec),
+        formatRatio(t.vsXentJs),
+        formatRatio(t.vsBestPeer),
+      ];
+    }
+    const why = t.status === 'wrong' ? `WRONG: loss ${t.loss} vs ${t.reference.toPrecision(8)}` : `FAILED: ${t.error}`;
+    return [t.contender, why, '', '', '', '', ''];
+  });
+  return [head, ...body];
+}
+
+/** Groups tasks by mode then shape, keeping the run's order. */
+export function groups(tasks: TaskRecord[]): { mode: Mode; shape: string; tasks: TaskRecord[] }[] {
+  const out: { mode: Mode; shape: string; tasks: TaskRecord[] }[] = [];
+  for (const mode of ['loss', 'grad'] as const) {
+    for (const t of tasks) {
+      if (t.mode !== mode) continue;
+      let g = out.find((x) => x.mode === mode && x.shape === t.shape);
+      if (!g) out.push((g = { mode, shape: t.shape, tasks: [] }));
+      g.tasks.push(t);
+    }
+  }
+  return out;
+}
+
+/** The terminal table: one block per mode and shape. */
+export function terminalTable(report: RunReport): string {
+  const lines: string[] = [];
+  for (const g of groups(report.tasks)) {
+    const first = g.tasks[0];
+    lines.push('', `${MODE_TITLE[g.mode]}, ${g.shape} (${(first.n * first.c).toLocaleString('en-US')} logits)`);
+    const table = rows(g.tasks);
+    const problem = (r: string[]) => r[2] === '' && r[0] !== 'contender';
+    const widths = table[0].map((_, i) => Math.max(...table.filter((r) => !problem(r)).map((r) => r[i].length)));
+    for (const r of table) {
+      const cells = problem(r) ? [r[0].padEnd(widths[0]), r[1]] : r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])));
+      lines.push(`  ${cells.join('  ')}`);
+    }
+  }
+  for (const f of report.loadFailures) lines.push('', `not loaded: ${f.family}: ${f.error}`);
+  return lines.join('\n');
+}
+
+/**
+ * The markdown for the README: per mode, throughput by contender and shape, then the details
+ * (medians, margins, samples) and how the run was made.
+ */
+export function markdown(report: RunReport): string {
+  const out: string[] = [];
+  const shapes = [...new Set(report.tasks.map((t) => t.shape))];
+  for (const mode of ['loss', 'grad'] as const) {
+    const tasks = report.tasks.filter((t) => t.mode === mode);
+    if (tasks.length === 0) continue;
+    out.push(`#### ${MODE_TITLE[mode]}: million logits per second (higher is better)`, '');
+    out.push(`| contender | ${shapes.join(' | ')} |`, `|---|${shapes.map(() => '---:').join('|')}|`);
+    for (const id of [...new Set(tasks.map((t) => t.contender))]) {
+      const cells = shapes.map((shape) => {
+        const t = tasks.find((x) => x.contender === id && x.shape === shape);
+        if (!t) return '';
+        if (t.status === 'wrong') return 'wrong';
+        if (t.status === 'failed') return 'failed';
+        const rate = formatRate(t.mlogitsPerSec);
+        const best = t.kind === 'xent' && t.vsBestPeer !== undefined ? ` (${formatRatio(t.vsBestPeer)})` : '';
+        return t.kind === 'xent' ? `**${rate}**${best}` : rate;
+      });
+      out.push(`| ${id} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  out.push('Bold: xent; in parentheses, its speed relative to the fastest peer (naive JS, TensorFlow.js, onnxruntime-web) on that shape.', '');
+  out.push('<details><summary>Medians, margins of error, samples, contenders</summary>', '');
+  for (const g of groups(report.tasks)) {
+    out.push(`${MODE_TITLE[g.mode]}, ${g.shape}:`, '');
+    const [head, ...body] = rows(g.tasks);
+    out.push(`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`);
+    for (const r of body) out.push(`| ${r.join(' | ')} |`);
+    out.push('');
+  }
+  out.push('Contenders:', '');
+  for (const c of report.contenders) out.push(`- \`${c.id}\` (${c.kind}): ${c.note}`);
+  for (const f of report.loadFailures) out.push(`- not loaded: ${f.family}: ${f.error}`);
+  out.push('', '</details>', '');
+  const m = report.machine;
+  out.push(
+    `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`. ` +
+      `Samples are tinybench medians; calls under ${report.budget.batchMs} ms are timed in batches (samples×batch).`,
+    '',
+  );
+  return out.join('\n');
+}
