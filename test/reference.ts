@@ -1,0 +1,336 @@
+/**
+ * A float64 reference of every xent method, written for clarity, not speed.
+ *
+ * It is deliberately formulated differently from the kernels (src/kernels.ts): each row is first
+ * turned into log-probabilities (max, then log Σ exp), and every loss is then written straight
+ * from PyTorch's definition on those log-probabilities; every gradient is the hand-derived
+ * derivative of that definition (what autograd would return), written out plainly.
+ *
+ * Inputs are read as plain numbers (a Float32Array's entries are its float32 values, read
+ * exactly); all arithmetic is float64. Results have the shapes of the public API: a number for
+ * 'mean' / 'sum', one value per row ('none'; one per element for sigmoid) as a Float64Array.
+ *
+ * xent's decisions where PyTorch is silent or gives NaN, followed here:
+ *  - 'mean' over nothing (every row ignored, Σ of the counted weights = 0, or N = 0) is 0, and
+ *    its gradient is 0;
+ *  - a term whose coefficient is 0 contributes 0, whatever the log it multiplies
+ *    (0·log 0 = 0, also 0·(-inf) = 0): dense targets with w·t' = 0 against a -inf logit, and the
+ *    probability-space functions with p = 0. The reference applies the same rule to the sparse
+ *    loss, which is the dense loss with a one-hot target (see `sparseCoefficients`).
+ *
+ * Each function also returns `gradAmp` (same layout as `grad`): for each gradient entry, the
+ * magnitude of the terms whose difference it is. It is no part of the loss; tests use it to scale
+ * absolute tolerances (a gradient entry that is the small difference of two large terms cannot be
+ * more exact, relative to those terms, than the precision of the arithmetic).
+ */
+
+export type Reduction = 'mean' | 'sum' | 'none';
+export type Loss = number | Float64Array;
+
+/** Numbers a reference function reads: a typed array or a plain array. */
+export type Values = ArrayLike<number>;
+
+/** Loss and gradient with respect to the logits, as autograd would give them. */
+export interface RefResult {
+  loss: Loss;
+  grad: Float64Array;
+  /** Per gradient entry: the size of the terms it is the difference of (for tolerances). */
+  gradAmp: Float64Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise softmax / log-softmax
+// ---------------------------------------------------------------------------------------------
+
+/** log-softmax of one row: x_k − max − log Σ_j exp(x_j − max). */
+export function logSoftmaxRow(row: Values): Float64Array {
+  let max = -Infinity;
+  for (let k = 0; k < row.length; k++) max = Math.max(max, row[k]);
+  let sumExp = 0;
+  for (let k = 0; k < row.length; k++) sumExp += Math.exp(row[k] - max);
+  const logSumExp = max + Math.log(sumExp);
+  const out = new Float64Array(row.length);
+  for (let k = 0; k < row.length; k++) out[k] = row[k] - logSumExp;
+  return out;
+}
+
+/** The rows of a row-major [n, c] array. */
+function rows(x: Values, c: number): Values[] {
+  if (!(Number.isInteger(c) && c >= 1) || x.length % c !== 0) throw new Error(`reference: bad classes ${c} for length ${x.length}`);
+  const out: Values[] = [];
+  for (let off = 0; off < x.length; off += c) out.push(Array.prototype.slice.call(x, off, off + c) as number[]);
+  return out;
+}
+
+/** log-softmax of every row. */
+export function refLogSoftmax(x: Values, opts: { classes: number }): Float64Array {
+  const out = new Float64Array(x.length);
+  rows(x, opts.classes).forEach((row, r) => out.set(logSoftmaxRow(row), r * opts.classes));
+  return out;
+}
+
+/** softmax of every row: exp(log-softmax). */
+export function refSoftmax(x: Values, opts: { classes: number }): Float64Array {
+  return refLogSoftmax(x, opts).map(Math.exp);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions and upstream gradients
+// ---------------------------------------------------------------------------------------------
+
+/** 'none' → the per-row values; 'sum' → Σ; 'mean' → Σ / denom, or 0 when denom is 0. */
+function reduce(perRow: Float64Array, reduction: Reduction, denom: number): Loss {
+  if (reduction === 'none') return perRow;
+  let sum = 0;
+  for (const v of perRow) sum += v;
+  if (reduction === 'sum') return sum;
+  return denom === 0 ? 0 : sum / denom;
+}
+
+/**
+ * d(reduced loss)/d(rowLoss_i), times the upstream gradient: for 'mean' g / denom (0 when denom
+ * is 0: the mean is then the constant 0), for 'sum' g, for 'none' g_i (one per row or one number).
+ */
+function upstream(reduction: Reduction, gradOutput: number | Values | undefined, count: number, denom: number): Float64Array {
+  const g = gradOutput ?? 1;
+  const out = new Float64Array(count);
+  if (typeof g === 'number') {
+    const s = reduction === 'mean' ? (denom === 0 ? 0 : g / denom) : g;
+    out.fill(s);
+  } else {
+    if (reduction !== 'none') throw new Error('reference: gradOutput array needs reduction none');
+    if (g.length !== count) throw new Error(`reference: gradOutput length ${g.length}, expected ${count}`);
+    for (let i = 0; i < count; i++) out[i] = g[i];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A row loss −Σ_k a_k·logp_k with fixed coefficients a (the shape of both softmax losses)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * loss = −Σ_k a_k·log p_k(x), skipping a_k = 0 (0·log anything = 0).
+ * Gradient (autograd): ∂/∂x_j of −Σ_k a_k (x_k − lse(x)) = −a_j + (Σ_k a_k)·p_j.
+ */
+function coefficientRow(x: Values, a: Values, g: number): { loss: number; grad: Float64Array; amp: Float64Array } {
+  const logp = logSoftmaxRow(x);
+  let loss = 0;
+  let sumA = 0;
+  for (let k = 0; k < x.length; k++) {
+    if (a[k] === 0) continue;
+    loss -= a[k] * logp[k];
+    sumA += a[k];
+  }
+  const grad = new Float64Array(x.length);
+  const amp = new Float64Array(x.length);
+  for (let j = 0; j < x.length; j++) {
+    const p = Math.exp(logp[j]);
+    grad[j] = g * (sumA * p - a[j]);
+    amp[j] = Math.abs(g) * (Math.abs(sumA) * p + Math.abs(a[j]));
+  }
+  return { loss, grad, amp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmaxCrossEntropy: F.cross_entropy with class indices
+// ---------------------------------------------------------------------------------------------
+
+export interface RefSparseOptions {
+  classes: number;
+  reduction?: Reduction;
+  weight?: Values | null;
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  gradOutput?: number | Values;
+}
+
+/**
+ * PyTorch: nll_n = −w[y_n]·logp[n, y_n], smooth_n = −Σ_c w_c·logp[n, c] (both 0 for an ignored
+ * row), loss_n = (1−ε)·nll_n + (ε/C)·smooth_n. 'mean' divides Σ_n loss_n by Σ_{n∉I} w[y_n]
+ * (PyTorch's weighted mean, for the smoothing term too). As one coefficient vector per row:
+ * a_c = (1−ε)·w[y]·[c = y] + (ε/C)·w_c, loss_n = −Σ_c a_c·logp[n, c].
+ */
+export function sparseCoefficients(y: number, c: number, w: Values | null, eps: number): Float64Array {
+  const a = new Float64Array(c);
+  for (let k = 0; k < c; k++) a[k] = (eps / c) * (w ? w[k] : 1);
+  a[y] += (1 - eps) * (w ? w[y] : 1);
+  return a;
+}
+
+export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number | bigint>, opts: RefSparseOptions): RefResult {
+  const c = opts.classes;
+  const reduction = opts.reduction ?? 'mean';
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const eps = opts.labelSmoothing ?? 0;
+  const w = opts.weight ?? null;
+  const xs = rows(logits, c);
+  const n = xs.length;
+  if (labels.length !== n) throw new Error('reference: labels length');
+  const label = (i: number) => Number(labels[i]);
+
+  let denom = 0;
+  for (let i = 0; i < n; i++) if (label(i) !== ignoreIndex) denom += w ? w[label(i)] : 1;
+
+  const g = upstream(reduction, opts.gradOutput, n, denom);
+  const perRow = new Float64Array(n);
+  const grad = new Float64Array(n * c);
+  const gradAmp = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) {
+    if (label(i) === ignoreIndex) continue; // loss 0, gradient 0
+    const row = coefficientRow(xs[i], sparseCoefficients(label(i), c, w, eps), g[i]);
+    perRow[i] = row.loss;
+    grad.set(row.grad, i * c);
+    gradAmp.set(row.amp, i * c);
+  }
+  return { loss: reduce(perRow, reduction, denom), grad, gradAmp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmaxCrossEntropyDense: F.cross_entropy with probability targets
+// ---------------------------------------------------------------------------------------------
+
+export interface RefDenseOptions {
+  classes: number;
+  reduction?: Reduction;
+  weight?: Values | null;
+  labelSmoothing?: number;
+  gradOutput?: number | Values;
+}
+
+/**
+ * PyTorch: t' = (1−ε)·t + ε/C; loss_n = −Σ_c w_c·t'[n, c]·logp[n, c]; 'mean' divides by N
+ * (not by any weight sum). Coefficients a_c = w_c·t'_c; a zero coefficient contributes 0.
+ */
+export function refSoftmaxCrossEntropyDense(logits: Values, targets: Values, opts: RefDenseOptions): RefResult {
+  const c = opts.classes;
+  const reduction = opts.reduction ?? 'mean';
+  const eps = opts.labelSmoothing ?? 0;
+  const w = opts.weight ?? null;
+  const xs = rows(logits, c);
+  const ts = rows(targets, c);
+  const n = xs.length;
+  if (ts.length !== n) throw new Error('reference: targets length');
+  const g = upstream(reduction, opts.gradOutput, n, n);
+  const perRow = new Float64Array(n);
+  const grad = new Float64Array(n * c);
+  const gradAmp = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) {
+    const a = Float64Array.from(ts[i], (t, k) => (w ? w[k] : 1) * ((1 - eps) * t + eps / c));
+    const row = coefficientRow(xs[i], a, g[i]);
+    perRow[i] = row.loss;
+    grad.set(row.grad, i * c);
+    gradAmp.set(row.amp, i * c);
+  }
+  return { loss: reduce(perRow, reduction, n), grad, gradAmp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// sigmoidCrossEntropy: F.binary_cross_entropy_with_logits
+// ---------------------------------------------------------------------------------------------
+
+export interface RefSigmoidOptions {
+  classes: number;
+  reduction?: Reduction;
+  /** Per class (length C, broadcast over rows) or per element (length N·C). */
+  weight?: Values | null;
+  /** A number, or one per class. */
+  posWeight?: number | Values | null;
+  /** A number; for 'none' also one per element. */
+  gradOutput?: number | Values;
+}
+
+/** softplus(z) = log(1 + e^z), evaluated without overflow: max(z, 0) + log1p(e^−|z|). */
+export function softplus(z: number): number {
+  return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+}
+
+/** σ(z) = 1 / (1 + e^−z), evaluated without overflow. */
+export function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/**
+ * PyTorch: ℓ = −w·[pw·t·log σ(x) + (1−t)·log(1 − σ(x))] with log σ(x) = −softplus(−x) and
+ * log(1 − σ(x)) = −softplus(x): ℓ = w·[pw·t·softplus(−x) + (1−t)·softplus(x)].
+ * Gradient: dℓ/dx = w·[−pw·t·σ(−x) + (1−t)·σ(x)]. 'mean' divides by N·C.
+ */
+export function refSigmoidCrossEntropy(logits: Values, targets: Values, opts: RefSigmoidOptions): RefResult {
+  const c = opts.classes;
+  const reduction = opts.reduction ?? 'mean';
+  const count = logits.length;
+  if (targets.length !== count) throw new Error('reference: targets length');
+  const w = opts.weight ?? null;
+  // PyTorch broadcasting: a weight of length C is per class, one of length N·C per element.
+  const perElement = w !== null && w.length !== c;
+  if (w && w.length !== c && w.length !== count) throw new Error('reference: weight length');
+  const pwOpt = opts.posWeight ?? null;
+  const posWeight = (k: number) => (pwOpt === null ? 1 : typeof pwOpt === 'number' ? pwOpt : pwOpt[k]);
+  const g = upstream(reduction, opts.gradOutput, count, count);
+  const perElem = new Float64Array(count);
+  const grad = new Float64Array(count);
+  const gradAmp = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = i % c;
+    const x = logits[i];
+    const t = targets[i];
+    const wi = w ? w[perElement ? i : k] : 1;
+    const pw = posWeight(k);
+    perElem[i] = wi * (pw * t * softplus(-x) + (1 - t) * softplus(x));
+    grad[i] = g[i] * wi * (-pw * t * sigmoid(-x) + (1 - t) * sigmoid(x));
+    // The kernels' form w·[(1−t) − (1 + (pw−1)·t)·σ(−x)] subtracts terms of these sizes.
+    gradAmp[i] = Math.abs(g[i] * wi) * (Math.abs(1 - t) + Math.abs(1 + (pw - 1) * t) * sigmoid(-x));
+  }
+  return { loss: reduce(perElem, reduction, count), grad, gradAmp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probability-space functions: crossEntropy, entropy, klDivergence
+// ---------------------------------------------------------------------------------------------
+
+export interface RefProbOptions {
+  classes: number;
+  reduction?: Reduction;
+  base?: 'e' | 2;
+}
+
+/** p·log q with the convention 0·log(anything) = 0. */
+function pLogQ(p: number, q: number): number {
+  return p === 0 ? 0 : p * Math.log(q);
+}
+
+function probRows(p: Values, q: Values | null, opts: RefProbOptions, rowFn: (p: Values, q: Values) => number): Loss {
+  const c = opts.classes;
+  const ps = rows(p, c);
+  const qs = q ? rows(q, c) : ps;
+  const perRow = Float64Array.from(ps, (pr, i) => rowFn(pr, qs[i]));
+  const unit = opts.base === 2 ? Math.LN2 : 1; // bits: log2 x = ln x / ln 2
+  return reduce(perRow.map((v) => v / unit), opts.reduction ?? 'mean', ps.length);
+}
+
+/** H(p, q) = −Σ p log q per row. */
+export function refCrossEntropy(p: Values, q: Values, opts: RefProbOptions): Loss {
+  return probRows(p, q, opts, (pr, qr) => {
+    let h = 0;
+    for (let k = 0; k < pr.length; k++) h -= pLogQ(pr[k], qr[k]);
+    return h;
+  });
+}
+
+/** H(p) = −Σ p log p per row. */
+export function refEntropy(p: Values, opts: RefProbOptions): Loss {
+  return probRows(p, null, opts, (pr) => {
+    let h = 0;
+    for (let k = 0; k < pr.length; k++) h -= pLogQ(pr[k], pr[k]);
+    return h;
+  });
+}
+
+/** KL(p‖q) = Σ p·(log p − log q) per row; a term with p = 0 is 0, one with p > 0 = q is +inf. */
+export function refKlDivergence(p: Values, q: Values, opts: RefProbOptions): Loss {
+  return probRows(p, q, opts, (pr, qr) => {
+    let d = 0;
+    for (let k = 0; k < pr.length; k++) if (pr[k] !== 0) d += pr[k] * (Math.log(pr[k]) - Math.log(qr[k]));
+    return d;
+  });
+}
