@@ -15,8 +15,11 @@
  *    its gradient is 0;
  *  - a term whose coefficient is 0 contributes 0, whatever the log it multiplies
  *    (0·log 0 = 0, also 0·(-inf) = 0): dense targets with w·t' = 0 against a -inf logit, and the
- *    probability-space functions with p = 0. The reference applies the same rule to the sparse
- *    loss, which is the dense loss with a one-hot target (see `sparseCoefficients`).
+ *    probability-space functions with p = 0.
+ * Everything else is raw PyTorch, including one case where the sparse loss is NaN: label
+ * smoothing ε > 0 with a class weight w_k = 0 on a class whose logit is -inf (PyTorch's
+ * smooth_loss = −Σ_c w_c·logp_c has the term 0·(−inf)). The equivalent dense call (one-hot
+ * targets) is finite by the rule above; xent has not decided the sparse case otherwise.
  *
  * Each function also returns `gradAmp` (same layout as `grad`): for each gradient entry, the
  * magnitude of the terms whose difference it is. It is no part of the loss; tests use it to scale
@@ -106,7 +109,7 @@ function upstream(reduction: Reduction, gradOutput: number | Values | undefined,
 }
 
 // ---------------------------------------------------------------------------------------------
-// A row loss −Σ_k a_k·logp_k with fixed coefficients a (the shape of both softmax losses)
+// A row loss −Σ_k a_k·logp_k with fixed coefficients a (the probability-target loss)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -146,42 +149,57 @@ export interface RefSparseOptions {
 }
 
 /**
- * PyTorch: nll_n = −w[y_n]·logp[n, y_n], smooth_n = −Σ_c w_c·logp[n, c] (both 0 for an ignored
- * row), loss_n = (1−ε)·nll_n + (ε/C)·smooth_n. 'mean' divides Σ_n loss_n by Σ_{n∉I} w[y_n]
- * (PyTorch's weighted mean, for the smoothing term too). As one coefficient vector per row:
- * a_c = (1−ε)·w[y]·[c = y] + (ε/C)·w_c, loss_n = −Σ_c a_c·logp[n, c].
+ * PyTorch, row by row (n not ignored), with logp = log_softmax(x_n) and ε = labelSmoothing:
+ *   nll_n    = −w[y]·logp_y
+ *   smooth_n = −Σ_c w_c·logp_c            (computed only when ε > 0, as PyTorch does)
+ *   loss_n   = (1−ε)·nll_n + (ε/C)·smooth_n
+ * and loss_n = 0 for an ignored row (y = ignoreIndex). 'mean' divides Σ_n loss_n by
+ * Σ_{n∉I} w[y_n] (PyTorch's weighted mean, applied to the smoothing term too); 'sum' is Σ_n.
+ *
+ * Gradient: with ∂logp_c/∂x_k = [c = k] − p_k,
+ *   ∂nll_n/∂x_k    = w[y]·(p_k − [k = y])
+ *   ∂smooth_n/∂x_k = Σ_c w_c·(p_k − [c = k]) = p_k·Σ_c w_c − w_k
+ *   ∂loss_n/∂x_k   = (1−ε)·w[y]·(p_k − [k = y]) + (ε/C)·(p_k·Σ_c w_c − w_k)
+ * times the upstream factor of row n (gradOutput / denominator for 'mean').
  */
-export function sparseCoefficients(y: number, c: number, w: Values | null, eps: number): Float64Array {
-  const a = new Float64Array(c);
-  for (let k = 0; k < c; k++) a[k] = (eps / c) * (w ? w[k] : 1);
-  a[y] += (1 - eps) * (w ? w[y] : 1);
-  return a;
-}
-
 export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number | bigint>, opts: RefSparseOptions): RefResult {
   const c = opts.classes;
   const reduction = opts.reduction ?? 'mean';
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const eps = opts.labelSmoothing ?? 0;
-  const w = opts.weight ?? null;
+  const weight = (k: number) => (opts.weight ? opts.weight[k] : 1);
   const xs = rows(logits, c);
   const n = xs.length;
   if (labels.length !== n) throw new Error('reference: labels length');
   const label = (i: number) => Number(labels[i]);
 
   let denom = 0;
-  for (let i = 0; i < n; i++) if (label(i) !== ignoreIndex) denom += w ? w[label(i)] : 1;
+  for (let i = 0; i < n; i++) if (label(i) !== ignoreIndex) denom += weight(label(i));
+  let sumW = 0;
+  for (let k = 0; k < c; k++) sumW += weight(k);
 
   const g = upstream(reduction, opts.gradOutput, n, denom);
   const perRow = new Float64Array(n);
   const grad = new Float64Array(n * c);
   const gradAmp = new Float64Array(n * c);
   for (let i = 0; i < n; i++) {
-    if (label(i) === ignoreIndex) continue; // loss 0, gradient 0
-    const row = coefficientRow(xs[i], sparseCoefficients(label(i), c, w, eps), g[i]);
-    perRow[i] = row.loss;
-    grad.set(row.grad, i * c);
-    gradAmp.set(row.amp, i * c);
+    const y = label(i);
+    if (y === ignoreIndex) continue; // loss 0, gradient 0
+    const logp = logSoftmaxRow(xs[i]);
+    const nll = -weight(y) * logp[y];
+    let smooth = 0;
+    if (eps > 0) for (let k = 0; k < c; k++) smooth -= weight(k) * logp[k];
+    perRow[i] = (1 - eps) * nll + (eps / c) * smooth;
+    for (let k = 0; k < c; k++) {
+      const p = Math.exp(logp[k]);
+      const hit = k === y ? 1 : 0;
+      const dNll = weight(y) * (p - hit);
+      const dSmooth = p * sumW - weight(k);
+      grad[i * c + k] = g[i] * ((1 - eps) * dNll + (eps / c) * dSmooth);
+      // The terms a·p_k, (1−ε)·w[y]·[k = y] and (ε/C)·w_k of the kernels' form.
+      gradAmp[i * c + k] =
+        Math.abs(g[i]) * (Math.abs((1 - eps) * weight(y) + (eps / c) * sumW) * p + Math.abs((1 - eps) * weight(y) * hit) + Math.abs((eps / c) * weight(k)));
+    }
   }
   return { loss: reduce(perRow, reduction, denom), grad, gradAmp };
 }
