@@ -1,0 +1,46 @@
+// xent's WebAssembly kernels. One source, three builds (scripts/build-wasm.mjs): no SIMD,
+// SIMD, and relaxed SIMD, chosen in the source by the compile-time ASC_FEATURE_* constants.
+// Every export takes byte offsets into the (imported) linear memory and lengths; 0 stands for
+// an absent optional array (the adapter never places data at offset 0). Nothing allocates:
+// the adapter owns all memory above scratch_base().
+
+import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
+import { f32_sum_u16_acc4, f64_sum } from './reduce';
+
+export { f32_sparse_xent, f64_sparse_xent } from './sparse';
+export { f32_dense_xent, f64_dense_xent } from './dense';
+export { f32_sigmoid_xent, f64_sigmoid_xent } from './sigmoid';
+export {
+  f32_cross_entropy, f32_entropy, f32_kl_div, f64_cross_entropy, f64_entropy, f64_kl_div,
+} from './prob';
+export { f32_softmax, f32_log_softmax, f64_softmax, f64_log_softmax } from './rowwise';
+
+/** First byte the adapter may use, 16-byte aligned (above the module's own static data). */
+export function scratch_base(): usize {
+  return (__heap_base + 15) & ~<usize>15;
+}
+
+/** out_k = e^{x_k} with the kernels' own f32 exp, for accuracy tests and diagnostics. */
+export function f32_exp(x: usize, len: i32, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4_exp_rr2_p5(v128.load(x + o)));
+    }
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, f32_exp_rr2_p5(load<f32>(x + o)));
+  }
+}
+
+/** Σ_k x_k in one read pass: the throughput floor the losses are measured against. */
+export function f32_sum(x: usize, len: i32): f64 {
+  return f32_sum_u16_acc4(x, len);
+}
+
+/** f64 twin of f32_sum. */
+export function f64_sum_all(x: usize, len: i32): f64 {
+  return f64_sum(x, len);
+}

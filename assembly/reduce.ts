@@ -1,0 +1,285 @@
+// Row passes shared by the softmax-family losses. Each takes a row pointer and a length,
+// runs a 16-wide main loop with independent accumulators (so the adds do not wait on each
+// other), a 4-wide vector tail and a scalar tail. Vector sums are kept in f32 lanes (16
+// partial sums, so a 50257-wide row adds about 3000 terms per lane) and returned as f64;
+// scalar tails, and so the whole row in the no-SIMD build, accumulate in f64 directly.
+
+import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
+import { hmax, hsum } from './simd';
+
+/**
+ * max_k x_k. The vector loop uses pmax (one instruction on x86, unlike f32x4.max) and so may
+ * skip a NaN; that is harmless because every caller then sums exp(x_k − max) over the whole
+ * row, and the NaN poisons that sum.
+ */
+export function f32_rmax_u16_acc4(x: usize, c: i32): f32 {
+  let i = 0;
+  let m: f32 = -Infinity;
+  if (ASC_FEATURE_SIMD) {
+    let vm0 = f32x4.splat(-Infinity);
+    let vm1 = vm0, vm2 = vm0, vm3 = vm0;
+    for (; i + 16 <= c; i += 16) {
+      const p = x + (<usize>i << 2);
+      vm0 = f32x4.pmax(vm0, v128.load(p));
+      vm1 = f32x4.pmax(vm1, v128.load(p, 16));
+      vm2 = f32x4.pmax(vm2, v128.load(p, 32));
+      vm3 = f32x4.pmax(vm3, v128.load(p, 48));
+    }
+    vm0 = f32x4.pmax(f32x4.pmax(vm0, vm1), f32x4.pmax(vm2, vm3));
+    for (; i + 4 <= c; i += 4) {
+      vm0 = f32x4.pmax(vm0, v128.load(x + (<usize>i << 2)));
+    }
+    m = hmax(vm0);
+  }
+  for (; i < c; i++) {
+    m = max(m, load<f32>(x + (<usize>i << 2)));
+  }
+  return m;
+}
+
+/** Σ_k exp(x_k − m). */
+export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vmax = f32x4.splat(m);
+    let vs0 = f32x4.splat(0);
+    let vs1 = vs0, vs2 = vs0, vs3 = vs0;
+    for (; i + 16 <= c; i += 16) {
+      const p = x + (<usize>i << 2);
+      vs0 = f32x4.add(vs0, f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p), vmax)));
+      vs1 = f32x4.add(vs1, f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 16), vmax)));
+      vs2 = f32x4.add(vs2, f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 32), vmax)));
+      vs3 = f32x4.add(vs3, f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 48), vmax)));
+    }
+    vs0 = f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3));
+    for (; i + 4 <= c; i += 4) {
+      vs0 = f32x4.add(vs0, f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + (<usize>i << 2)), vmax)));
+    }
+    s = hsum(vs0);
+  }
+  for (; i < c; i++) {
+    s += <f64>f32_expminusmax_rr2_p5(load<f32>(x + (<usize>i << 2)) - m);
+  }
+  return s;
+}
+
+/** Σ_k exp(x_k − m), storing each exp(x_k − m) to out (which may be x itself). */
+export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vmax = f32x4.splat(m);
+    let vs0 = f32x4.splat(0);
+    let vs1 = vs0, vs2 = vs0, vs3 = vs0;
+    for (; i + 16 <= c; i += 16) {
+      const p = x + (<usize>i << 2);
+      const q = out + (<usize>i << 2);
+      const ve0 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p), vmax));
+      const ve1 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 16), vmax));
+      const ve2 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 32), vmax));
+      const ve3 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(p, 48), vmax));
+      v128.store(q, ve0);
+      v128.store(q, ve1, 16);
+      v128.store(q, ve2, 32);
+      v128.store(q, ve3, 48);
+      vs0 = f32x4.add(vs0, ve0);
+      vs1 = f32x4.add(vs1, ve1);
+      vs2 = f32x4.add(vs2, ve2);
+      vs3 = f32x4.add(vs3, ve3);
+    }
+    vs0 = f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3));
+    for (; i + 4 <= c; i += 4) {
+      const ve = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + (<usize>i << 2)), vmax));
+      v128.store(out + (<usize>i << 2), ve);
+      vs0 = f32x4.add(vs0, ve);
+    }
+    s = hsum(vs0);
+  }
+  for (; i < c; i++) {
+    const e = f32_expminusmax_rr2_p5(load<f32>(x + (<usize>i << 2)) - m);
+    store<f32>(out + (<usize>i << 2), e);
+    s += <f64>e;
+  }
+  return s;
+}
+
+/** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */
+export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void {
+  let i = 0;
+  if (b == 0) {
+    if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(a);
+      for (; i + 4 <= c; i += 4) {
+        const p = x + (<usize>i << 2);
+        v128.store(p, f32x4.mul(v128.load(p), va));
+      }
+    }
+    for (; i < c; i++) {
+      const p = x + (<usize>i << 2);
+      store<f32>(p, load<f32>(p) * a);
+    }
+  } else if (w == 0) {
+    if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(a);
+      const vb = f32x4.splat(b);
+      for (; i + 4 <= c; i += 4) {
+        const p = x + (<usize>i << 2);
+        v128.store(p, f32x4.sub(f32x4.mul(v128.load(p), va), vb));
+      }
+    }
+    for (; i < c; i++) {
+      const p = x + (<usize>i << 2);
+      store<f32>(p, load<f32>(p) * a - b);
+    }
+  } else {
+    if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(a);
+      const vb = f32x4.splat(b);
+      for (; i + 4 <= c; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(x + o, f32x4.sub(f32x4.mul(v128.load(x + o), va), f32x4.mul(v128.load(w + o), vb)));
+      }
+    }
+    for (; i < c; i++) {
+      const o = <usize>i << 2;
+      store<f32>(x + o, load<f32>(x + o) * a - load<f32>(w + o) * b);
+    }
+  }
+}
+
+/** Σ_k w_k·(x_k − m) (w null: w_k = 1); every term is ≤ 0, so the sum does not cancel. */
+export function f32_rdotminusmax(x: usize, w: usize, c: i32, m: f32): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vmax = f32x4.splat(m);
+    let vs0 = f32x4.splat(0);
+    let vs1 = vs0;
+    if (w == 0) {
+      for (; i + 8 <= c; i += 8) {
+        const p = x + (<usize>i << 2);
+        vs0 = f32x4.add(vs0, f32x4.sub(v128.load(p), vmax));
+        vs1 = f32x4.add(vs1, f32x4.sub(v128.load(p, 16), vmax));
+      }
+      for (; i + 4 <= c; i += 4) {
+        vs0 = f32x4.add(vs0, f32x4.sub(v128.load(x + (<usize>i << 2)), vmax));
+      }
+    } else {
+      for (; i + 8 <= c; i += 8) {
+        const o = <usize>i << 2;
+        vs0 = f32x4.add(vs0, f32x4.mul(f32x4.sub(v128.load(x + o), vmax), v128.load(w + o)));
+        vs1 = f32x4.add(vs1, f32x4.mul(f32x4.sub(v128.load(x + o, 16), vmax), v128.load(w + o, 16)));
+      }
+      for (; i + 4 <= c; i += 4) {
+        const o = <usize>i << 2;
+        vs0 = f32x4.add(vs0, f32x4.mul(f32x4.sub(v128.load(x + o), vmax), v128.load(w + o)));
+      }
+    }
+    s = hsum(f32x4.add(vs0, vs1));
+  }
+  for (; i < c; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(x + o) - m;
+    s += <f64>(w == 0 ? d : d * load<f32>(w + o));
+  }
+  return s;
+}
+
+/** Σ_k x_k, in blocks of 4096 flushed to f64 so long arrays keep their precision. */
+export function f32_sum_u16_acc4(x: usize, len: i32): f64 {
+  let s: f64 = 0;
+  for (let b = 0; b < len; b += 4096) {
+    const e = min(len, b + 4096);
+    let i = b;
+    if (ASC_FEATURE_SIMD) {
+      let vs0 = f32x4.splat(0);
+      let vs1 = vs0, vs2 = vs0, vs3 = vs0;
+      for (; i + 16 <= e; i += 16) {
+        const p = x + (<usize>i << 2);
+        vs0 = f32x4.add(vs0, v128.load(p));
+        vs1 = f32x4.add(vs1, v128.load(p, 16));
+        vs2 = f32x4.add(vs2, v128.load(p, 32));
+        vs3 = f32x4.add(vs3, v128.load(p, 48));
+      }
+      vs0 = f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3));
+      for (; i + 4 <= e; i += 4) {
+        vs0 = f32x4.add(vs0, v128.load(x + (<usize>i << 2)));
+      }
+      s += hsum(vs0);
+    }
+    for (; i < e; i++) {
+      s += <f64>load<f32>(x + (<usize>i << 2));
+    }
+  }
+  return s;
+}
+
+// f64: scalar loops with AssemblyScript's NativeMath (musl: exp and log within 1 ulp), two
+// accumulators to break the add dependency chain.
+
+/** max_k x_k; NaN propagates. */
+export function f64_rmax(x: usize, c: i32): f64 {
+  let m: f64 = -Infinity;
+  for (let i = 0; i < c; i++) {
+    m = max(m, load<f64>(x + (<usize>i << 3)));
+  }
+  return m;
+}
+
+/** Σ_k exp(x_k − m), storing each term to out unless out is 0. */
+export function f64_raddstoreexpminusmax(x: usize, c: i32, m: f64, out: usize): f64 {
+  let s0: f64 = 0;
+  let s1: f64 = 0;
+  let i = 0;
+  if (out == 0) {
+    for (; i + 2 <= c; i += 2) {
+      const p = x + (<usize>i << 3);
+      s0 += Math.exp(load<f64>(p) - m);
+      s1 += Math.exp(load<f64>(p, 8) - m);
+    }
+    if (i < c) s0 += Math.exp(load<f64>(x + (<usize>i << 3)) - m);
+  } else {
+    for (; i < c; i++) {
+      const o = <usize>i << 3;
+      const e = Math.exp(load<f64>(x + o) - m);
+      store<f64>(out + o, e);
+      if (i & 1) s1 += e; else s0 += e;
+    }
+  }
+  return s0 + s1;
+}
+
+/** x_k ← a·x_k − b·w_k (w null: w_k = 1); b = 0 skips the w term. */
+export function f64_vscalesub(x: usize, c: i32, a: f64, b: f64, w: usize): void {
+  for (let i = 0; i < c; i++) {
+    const o = <usize>i << 3;
+    let v = load<f64>(x + o) * a;
+    if (b != 0) v -= w == 0 ? b : b * load<f64>(w + o);
+    store<f64>(x + o, v);
+  }
+}
+
+/** Σ_k w_k·(x_k − m) (w null: w_k = 1). */
+export function f64_rdotminusmax(x: usize, w: usize, c: i32, m: f64): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < c; i++) {
+    const o = <usize>i << 3;
+    const d = load<f64>(x + o) - m;
+    s += w == 0 ? d : d * load<f64>(w + o);
+  }
+  return s;
+}
+
+/** Σ_k x_k. */
+export function f64_sum(x: usize, len: i32): f64 {
+  let s0: f64 = 0;
+  let s1: f64 = 0;
+  let i = 0;
+  for (; i + 2 <= len; i += 2) {
+    s0 += load<f64>(x + (<usize>i << 3));
+    s1 += load<f64>(x + (<usize>i << 3), 8);
+  }
+  if (i < len) s0 += load<f64>(x + (<usize>i << 3));
+  return s0 + s1;
+}

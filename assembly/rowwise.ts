@@ -1,0 +1,78 @@
+// Row-wise softmax and log-softmax; out may be x itself. softmax = exp(x − m)/s, with the exp
+// pass storing exp(x − m) and a second pass multiplying by 1/s; log-softmax = (x − m) − log s,
+// subtracting m first so large logits keep their low bits.
+
+import {
+  f32_raddexpminusmax_u16_acc4,
+  f32_raddstoreexpminusmax_u16_acc4,
+  f32_rmax_u16_acc4,
+  f32_vscalesub,
+  f64_raddstoreexpminusmax,
+  f64_rmax,
+  f64_vscalesub,
+} from './reduce';
+
+/** Row-wise softmax of n rows of c (f32). */
+export function f32_softmax(x: usize, n: i32, c: i32, out: usize): void {
+  const rowBytes = <usize>c << 2;
+  for (let r = 0; r < n; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = out + <usize>r * rowBytes;
+    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, f32_rmax_u16_acc4(xr, c), yr);
+    f32_vscalesub(yr, c, <f32>(1 / s), 0, 0);
+  }
+}
+
+/** y_k = (x_k − m) − l. */
+function f32_vsubsub(x: usize, c: i32, m: f32, l: f32, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m);
+    const vl = f32x4.splat(l);
+    for (; i + 4 <= c; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.sub(f32x4.sub(v128.load(x + o), vm), vl));
+    }
+  }
+  for (; i < c; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, (load<f32>(x + o) - m) - l);
+  }
+}
+
+/** Row-wise log-softmax of n rows of c (f32). */
+export function f32_log_softmax(x: usize, n: i32, c: i32, out: usize): void {
+  const rowBytes = <usize>c << 2;
+  for (let r = 0; r < n; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const m = f32_rmax_u16_acc4(xr, c);
+    const l = <f32>Math.log(f32_raddexpminusmax_u16_acc4(xr, c, m));
+    f32_vsubsub(xr, c, m, l, out + <usize>r * rowBytes);
+  }
+}
+
+/** f64 twin of f32_softmax. */
+export function f64_softmax(x: usize, n: i32, c: i32, out: usize): void {
+  const rowBytes = <usize>c << 3;
+  for (let r = 0; r < n; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = out + <usize>r * rowBytes;
+    const s = f64_raddstoreexpminusmax(xr, c, f64_rmax(xr, c), yr);
+    f64_vscalesub(yr, c, 1 / s, 0, 0);
+  }
+}
+
+/** f64 twin of f32_log_softmax. */
+export function f64_log_softmax(x: usize, n: i32, c: i32, out: usize): void {
+  const rowBytes = <usize>c << 3;
+  for (let r = 0; r < n; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = out + <usize>r * rowBytes;
+    const m = f64_rmax(xr, c);
+    const l = Math.log(f64_raddstoreexpminusmax(xr, c, m, 0));
+    for (let i = 0; i < c; i++) {
+      const o = <usize>i << 3;
+      store<f64>(yr + o, (load<f64>(xr + o) - m) - l);
+    }
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * The WebAssembly backends: the kernels of assembly/ (three builds of one source), compiled
+ * once per variant, and an adapter that stages arrays in and out of the instance's memory.
+ *
+ * Instantiation is plain `new WebAssembly.Module` / `new WebAssembly.Instance`. The kernels take
+ * raw byte offsets and lengths, and return numbers, so there is nothing for
+ * @assemblyscript/loader or asc's generated bindings to do (no strings, no managed objects).
+ *
+ * Memory: the adapter creates the memory and the module imports it (so a later version can
+ * pass a shared memory to worker threads). It starts at one page and grows on demand. Layout:
+ *
+ *   [0, base)            the module's static data (math tables)
+ *   [base, allocTop)     arrays handed out by allocF32 / allocF64 (zero-copy callers)
+ *   [scratch, ...)       staging scratch, reused by every call
+ *
+ * Calls stage their arrays in blocks of rows (about BLOCK_ELEMENTS elements per array), so the
+ * scratch never exceeds a few hundred KiB plus one row per array, whatever the input size, and
+ * each block is still in cache when the kernel reads it. An array whose `.buffer` is the
+ * memory's buffer (one handed out by allocF32 / allocF64) is used in place and never copied.
+ */
+
+import type {
+  BackendName,
+  DenseArgs,
+  FloatArray,
+  Kernels,
+  ProbArgs,
+  RowwiseArgs,
+  SigmoidArgs,
+  SparseArgs,
+} from '../kernels.js';
+import { wasmBinaries } from '../wasm/binaries.js';
+import { relaxedSimdSupported, simdSupported, wasmSupported } from './features.js';
+
+/** A build of the kernels: relaxed SIMD (FMA), SIMD, or scalar WebAssembly. */
+export type WasmVariant = 'relaxed-simd' | 'simd' | 'wasm';
+
+/** The variants, best first. */
+const VARIANTS: readonly WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+
+/** Which runtime feature each variant needs (one table: feature → build). */
+const VARIANT_SUPPORTED: Record<WasmVariant, () => boolean> = {
+  'relaxed-simd': () => simdSupported() && relaxedSimdSupported(),
+  simd: simdSupported,
+  wasm: wasmSupported,
+};
+
+/** Variants this runtime can run, best first, decided by WebAssembly.validate probes (never by version). */
+export function supportedWasmVariants(): WasmVariant[] {
+  return VARIANTS.filter((v) => VARIANT_SUPPORTED[v]());
+}
+
+/** One instance of the kernels with its own memory: a Kernels backend plus zero-copy helpers. */
+export interface WasmKernels extends Kernels {
+  /** e^x elementwise with the kernels' own vectorised exp (f32) — for the accuracy test and diagnostics. */
+  expF32(x: Float32Array, out: Float32Array): void;
+  /** One SIMD (or scalar) read pass: Σ x — the benchmark's floor. */
+  sumF32(x: Float32Array): number;
+  /** The instance's memory (for zero-copy: arrays whose .buffer is memory.buffer are used in place). */
+  readonly memory: WebAssembly.Memory;
+  /**
+   * A Float32Array of `length` (zero-filled) that lives in this instance's memory: pass it as an
+   * input or output and no copy is made. Valid until the memory grows: growth detaches every
+   * view (length 0), and happens only in allocF32 / allocF64, or in a call whose rows are wider
+   * than any before. After growth, `view(array)` gives a fresh view of the same bytes, with its
+   * contents (including anything a kernel wrote meanwhile) intact.
+   */
+  allocF32(length: number): Float32Array;
+  /** Float64Array counterpart of allocF32. */
+  allocF64(length: number): Float64Array;
+  /** The current view of an array from allocF32 / allocF64: itself, or a new view after growth. */
+  view<T extends FloatArray>(array: T): T;
+  /** Returns an array from allocF32 / allocF64 (attached or not) to the pool. */
+  free(array: FloatArray): void;
+}
+
+const modules = new Map<WasmVariant, WebAssembly.Module>();
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function unsupported(variant: WasmVariant): Error {
+  return new Error(
+    `xent: this runtime cannot run the '${variant}' WebAssembly build ` +
+      `(supported here: ${supportedWasmVariants().join(', ') || 'none'})` +
+      (variant === 'relaxed-simd' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : ''),
+  );
+}
+
+function moduleFor(variant: WasmVariant): WebAssembly.Module {
+  let mod = modules.get(variant);
+  if (!mod) {
+    if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
+    if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
+    mod = new WebAssembly.Module(decodeBase64(wasmBinaries[variant]));
+    modules.set(variant, mod);
+  }
+  return mod;
+}
+
+/**
+ * Compiles a variant asynchronously and caches it, so that a following createWasmKernels does
+ * not compile synchronously (browsers refuse synchronous compilation of large modules on the
+ * main thread).
+ */
+export async function compileWasmVariant(variant: WasmVariant): Promise<void> {
+  if (modules.has(variant)) return;
+  if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
+  if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
+  const mod = await WebAssembly.compile(decodeBase64(wasmBinaries[variant]));
+  if (!modules.has(variant)) modules.set(variant, mod);
+}
+
+/** Synchronously compiles (module cached per variant) and instantiates one variant. Throws a clear Error if the runtime cannot run it. */
+export function createWasmKernels(variant: WasmVariant): WasmKernels {
+  return new WasmKernelSet(variant, moduleFor(variant));
+}
+
+/** The kernel exports; pointers are byte offsets (0 = absent), floats f32 or f64 by prefix. */
+interface KernelExports {
+  scratch_base(): number;
+  f32_exp(x: number, len: number, out: number): void;
+  f32_sum(x: number, len: number): number;
+  f64_sum_all(x: number, len: number): number;
+  f32_sparse_xent: SparseFn;
+  f64_sparse_xent: SparseFn;
+  f32_dense_xent: DenseFn;
+  f64_dense_xent: DenseFn;
+  f32_sigmoid_xent: SigmoidFn;
+  f64_sigmoid_xent: SigmoidFn;
+  f32_cross_entropy: ProbPairFn;
+  f64_cross_entropy: ProbPairFn;
+  f32_kl_div: ProbPairFn;
+  f64_kl_div: ProbPairFn;
+  f32_entropy: EntropyFn;
+  f64_entropy: EntropyFn;
+  f32_softmax: RowwiseFn;
+  f64_softmax: RowwiseFn;
+  f32_log_softmax: RowwiseFn;
+  f64_log_softmax: RowwiseFn;
+}
+type SparseFn = (
+  logits: number, labels: number, n: number, c: number, weight: number, ignoreIndex: number,
+  smoothing: number, rowLoss: number, grad: number, gradScale: number, rowScale: number,
+) => number;
+type DenseFn = (
+  logits: number, targets: number, n: number, c: number, weight: number, smoothing: number,
+  rowLoss: number, grad: number, gradScale: number, rowScale: number,
+) => number;
+type SigmoidFn = (
+  logits: number, targets: number, n: number, c: number, weight: number, weightPerElement: number,
+  posWeight: number, elemLoss: number, grad: number, gradScale: number, elemScale: number,
+) => number;
+type ProbPairFn = (p: number, q: number, n: number, c: number, rowLoss: number) => number;
+type EntropyFn = (p: number, n: number, c: number, rowLoss: number) => number;
+type RowwiseFn = (x: number, n: number, c: number, out: number) => void;
+
+/** Any array a kernel reads or writes. */
+type Staged = Float32Array | Float64Array | Int32Array;
+
+/**
+ * One array argument of a call. `perRow` is the number of elements per row: c for [n, c]
+ * arrays, 1 for per-row arrays, 0 for an array staged whole (per-class weights).
+ */
+interface Operand {
+  array: Staged | null;
+  perRow: number;
+  output: boolean;
+}
+
+/** Elements per staged array per block: 256 KiB of f32, so a block's arrays stay in L2. */
+const BLOCK_ELEMENTS = 1 << 16;
+const PAGE = 65536;
+const ALIGN = 64;
+
+const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+/** Operand placement for one call: where each lives, and whether it is copied. */
+interface Placement {
+  /** Byte offset of the array (in place) or of its scratch region (staged); 0 when absent. */
+  offset: number;
+  staged: boolean;
+  /** Index of the operand whose scratch this output shares (in-place), or -1. */
+  aliasOf: number;
+}
+
+class WasmKernelSet implements WasmKernels {
+  readonly name: BackendName;
+  readonly memory: WebAssembly.Memory;
+  private readonly k: KernelExports;
+  /** Start of the zero-copy allocation region. */
+  private readonly base: number;
+  /** End of the highest live allocation; scratch starts at alignUp(allocTop). */
+  private allocTop: number;
+  /** Live allocations by array object (kept after growth detaches the view), and free gaps. */
+  private readonly blocks = new WeakMap<FloatArray, { offset: number; bytes: number; live: boolean }>();
+  private readonly gaps: { offset: number; bytes: number }[] = [];
+  /** Largest scratch any call has needed, so allocation growth leaves room for it. */
+  private scratchHigh = 0;
+  // Views of memory.buffer, re-created in one place (refreshViews) after every growth.
+  private u8!: Uint8Array;
+  private f32!: Float32Array;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+
+  constructor(variant: WasmVariant, mod: WebAssembly.Module) {
+    this.name = variant;
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
+    this.k = instance.exports as unknown as KernelExports;
+    this.base = alignUp(this.k.scratch_base(), ALIGN);
+    this.allocTop = this.base;
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.f32 = new Float32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+  }
+
+  /** Grows the memory so that [0, end) exists; every view is re-created right after. */
+  private ensure(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    try {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch (e) {
+      throw new Error(`xent: cannot grow WebAssembly memory to ${end} bytes (${String(e)})`);
+    }
+    this.refreshViews();
+  }
+
+  private viewFor(array: Staged): Staged {
+    return array instanceof Float32Array ? this.f32 : array instanceof Float64Array ? this.f64 : this.i32;
+  }
+
+  private inMemory(array: Staged): boolean {
+    if (array.buffer !== this.memory.buffer) return false;
+    if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
+      throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
+    }
+    return true;
+  }
+
+  // ---- zero-copy allocation --------------------------------------------------------------
+
+  allocF32(length: number): Float32Array {
+    const offset = this.alloc(length * 4);
+    const array = new Float32Array(this.memory.buffer, offset, length);
+    this.blocks.set(array, { offset, bytes: length * 4, live: true });
+    return array;
+  }
+
+  allocF64(length: number): Float64Array {
+    const offset = this.alloc(length * 8);
+    const array = new Float64Array(this.memory.buffer, offset, length);
+    this.blocks.set(array, { offset, bytes: length * 8, live: true });
+    return array;
+  }
+
+  view<T extends FloatArray>(array: T): T {
+    const block = this.blocks.get(array);
+    if (!block || !block.live) throw new Error('xent: view() takes an array from allocF32 / allocF64');
+    if (array.buffer === this.memory.buffer) return array;
+    const fresh = (array instanceof Float32Array
+      ? new Float32Array(this.memory.buffer, block.offset, block.bytes / 4)
+      : new Float64Array(this.memory.buffer, block.offset, block.bytes / 8)) as T;
+    this.blocks.set(fresh, block);
+    return fresh;
+  }
+
+  free(array: FloatArray): void {
+    const block = this.blocks.get(array);
+    if (!block || !block.live) throw new Error('xent: free() takes a live array from allocF32 / allocF64');
+    block.live = false;
+    this.gaps.push({ offset: block.offset, bytes: alignUp(block.bytes, ALIGN) });
+    this.gaps.sort((a, b) => a.offset - b.offset);
+    for (let i = this.gaps.length - 1; i > 0; i--) {
+      const prev = this.gaps[i - 1];
+      if (prev.offset + prev.bytes === this.gaps[i].offset) {
+        prev.bytes += this.gaps[i].bytes;
+        this.gaps.splice(i, 1);
+      }
+    }
+    const last = this.gaps[this.gaps.length - 1];
+    if (last && last.offset + last.bytes === this.allocTop) {
+      this.allocTop = last.offset;
+      this.gaps.pop();
+    }
+  }
+
+  /** First fit in the freed gaps, else at the top; zero-filled. */
+  private alloc(bytes: number): number {
+    const size = alignUp(Math.max(bytes, 1), ALIGN);
+    let offset = -1;
+    for (let i = 0; i < this.gaps.length; i++) {
+      const gap = this.gaps[i];
+      if (gap.bytes >= size) {
+        offset = gap.offset;
+        gap.offset += size;
+        gap.bytes -= size;
+        if (gap.bytes === 0) this.gaps.splice(i, 1);
+        break;
+      }
+    }
+    if (offset < 0) {
+      offset = this.allocTop;
+      this.ensure(offset + size + this.scratchHigh);
+      this.allocTop = offset + size;
+    }
+    this.u8.fill(0, offset, offset + bytes);
+    return offset;
+  }
+
+  // ---- staging ---------------------------------------------------------------------------
+
+  /**
+   * Places the operands (in place, or in scratch), and runs `call` on blocks of rows; `call`
+   * gets each operand's byte offset for the block (0 when absent) and returns a partial sum.
+   */
+  private run(n: number, c: number, ops: Operand[], call: (p: number[], rows: number) => number): number {
+    if (n === 0) return 0;
+    const places: Placement[] = ops.map(() => ({ offset: 0, staged: false, aliasOf: -1 }));
+    let anyRows = false;
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (!a) continue;
+      if (this.inMemory(a)) {
+        places[i].offset = a.byteOffset;
+        continue;
+      }
+      places[i].staged = true;
+      if (ops[i].perRow > 0) anyRows = true;
+      if (ops[i].output) {
+        for (let j = 0; j < i; j++) {
+          const b = ops[j].array;
+          if (b && places[j].staged && b.buffer === a.buffer && b.byteOffset === a.byteOffset && b.length === a.length) {
+            places[i].aliasOf = j;
+          }
+        }
+      }
+    }
+    const rowsPerBlock = anyRows ? Math.min(n, Math.max(1, Math.floor(BLOCK_ELEMENTS / c))) : n;
+    let end = alignUp(this.allocTop, ALIGN);
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (!a || !places[i].staged || places[i].aliasOf >= 0) continue;
+      places[i].offset = end;
+      const elements = ops[i].perRow > 0 ? rowsPerBlock * ops[i].perRow : a.length;
+      end = alignUp(end + elements * a.BYTES_PER_ELEMENT, ALIGN);
+    }
+    for (let i = 0; i < ops.length; i++) {
+      if (places[i].aliasOf >= 0) places[i].offset = places[places[i].aliasOf].offset;
+    }
+    this.scratchHigh = Math.max(this.scratchHigh, end - alignUp(this.allocTop, ALIGN));
+    this.ensure(end);
+
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (a && places[i].staged && ops[i].perRow === 0 && !ops[i].output) {
+        this.viewFor(a).set(a, places[i].offset / a.BYTES_PER_ELEMENT);
+      }
+    }
+    const ptrs = new Array<number>(ops.length).fill(0);
+    let total = 0;
+    for (let r0 = 0; r0 < n; r0 += rowsPerBlock) {
+      const rows = Math.min(rowsPerBlock, n - r0);
+      for (let i = 0; i < ops.length; i++) {
+        const a = ops[i].array;
+        if (!a) continue;
+        const per = ops[i].perRow;
+        if (!places[i].staged) {
+          ptrs[i] = places[i].offset + r0 * per * a.BYTES_PER_ELEMENT;
+          continue;
+        }
+        ptrs[i] = places[i].offset;
+        if (per > 0 && !ops[i].output) {
+          this.viewFor(a).set(a.subarray(r0 * per, (r0 + rows) * per), places[i].offset / a.BYTES_PER_ELEMENT);
+        }
+      }
+      total += call(ptrs, rows);
+      for (let i = 0; i < ops.length; i++) {
+        const a = ops[i].array;
+        if (!a || !places[i].staged || !ops[i].output) continue;
+        const per = ops[i].perRow;
+        const from = places[i].offset / a.BYTES_PER_ELEMENT;
+        a.set(this.viewFor(a).subarray(from, from + rows * per), r0 * per);
+      }
+    }
+    return total;
+  }
+
+  // ---- Kernels ---------------------------------------------------------------------------
+
+  sparse(a: SparseArgs): number {
+    const f = a.logits instanceof Float64Array ? this.k.f64_sparse_xent : this.k.f32_sparse_xent;
+    const { c } = a;
+    return this.run(a.n, c, [
+      { array: a.logits, perRow: c, output: false },
+      { array: a.labels, perRow: 1, output: false },
+      { array: a.weight, perRow: 0, output: false },
+      { array: a.rowLoss, perRow: 1, output: true },
+      { array: a.grad, perRow: c, output: true },
+      { array: a.rowScale, perRow: 1, output: false },
+    ], (p, rows) => f(p[0], p[1], rows, c, p[2], a.ignoreIndex, a.smoothing, p[3], p[4], a.gradScale, p[5]));
+  }
+
+  dense(a: DenseArgs): number {
+    const f = a.logits instanceof Float64Array ? this.k.f64_dense_xent : this.k.f32_dense_xent;
+    const { c } = a;
+    return this.run(a.n, c, [
+      { array: a.logits, perRow: c, output: false },
+      { array: a.targets, perRow: c, output: false },
+      { array: a.weight, perRow: 0, output: false },
+      { array: a.rowLoss, perRow: 1, output: true },
+      { array: a.grad, perRow: c, output: true },
+      { array: a.rowScale, perRow: 1, output: false },
+    ], (p, rows) => f(p[0], p[1], rows, c, p[2], a.smoothing, p[3], p[4], a.gradScale, p[5]));
+  }
+
+  sigmoid(a: SigmoidArgs): number {
+    const f = a.logits instanceof Float64Array ? this.k.f64_sigmoid_xent : this.k.f32_sigmoid_xent;
+    const { c } = a;
+    const perElement = a.weight !== null && a.weightPerElement;
+    return this.run(a.n, c, [
+      { array: a.logits, perRow: c, output: false },
+      { array: a.targets, perRow: c, output: false },
+      { array: a.weight, perRow: perElement ? c : 0, output: false },
+      { array: a.posWeight, perRow: 0, output: false },
+      { array: a.elemLoss, perRow: c, output: true },
+      { array: a.grad, perRow: c, output: true },
+      { array: a.elemScale, perRow: c, output: false },
+    ], (p, rows) => f(p[0], p[1], rows, c, p[2], perElement ? 1 : 0, p[3], p[4], p[5], a.gradScale, p[6]));
+  }
+
+  crossEntropy(a: ProbArgs): number {
+    const f = a.p instanceof Float64Array ? this.k.f64_cross_entropy : this.k.f32_cross_entropy;
+    return this.probPair(a, f);
+  }
+
+  klDivergence(a: ProbArgs): number {
+    const f = a.p instanceof Float64Array ? this.k.f64_kl_div : this.k.f32_kl_div;
+    return this.probPair(a, f);
+  }
+
+  private probPair(a: ProbArgs, f: ProbPairFn): number {
+    const { c } = a;
+    return this.run(a.n, c, [
+      { array: a.p, perRow: c, output: false },
+      { array: a.q, perRow: c, output: false },
+      { array: a.rowLoss, perRow: 1, output: true },
+    ], (p, rows) => f(p[0], p[1], rows, c, p[2]));
+  }
+
+  entropy(a: ProbArgs): number {
+    const f = a.p instanceof Float64Array ? this.k.f64_entropy : this.k.f32_entropy;
+    const { c } = a;
+    return this.run(a.n, c, [
+      { array: a.p, perRow: c, output: false },
+      { array: a.rowLoss, perRow: 1, output: true },
+    ], (p, rows) => f(p[0], rows, c, p[1]));
+  }
+
+  softmax(a: RowwiseArgs): void {
+    this.rowwise(a, a.x instanceof Float64Array ? this.k.f64_softmax : this.k.f32_softmax);
+  }
+
+  logSoftmax(a: RowwiseArgs): void {
+    this.rowwise(a, a.x instanceof Float64Array ? this.k.f64_log_softmax : this.k.f32_log_softmax);
+  }
+
+  private rowwise(a: RowwiseArgs, f: RowwiseFn): void {
+    const { c } = a;
+    this.run(a.n, c, [
+      { array: a.x, perRow: c, output: false },
+      { array: a.out, perRow: c, output: true },
+    ], (p, rows) => {
+      f(p[0], rows, c, p[1]);
+      return 0;
+    });
+  }
+
+  expF32(x: Float32Array, out: Float32Array): void {
+    this.run(x.length, 1, [
+      { array: x, perRow: 1, output: false },
+      { array: out, perRow: 1, output: true },
+    ], (p, rows) => {
+      this.k.f32_exp(p[0], rows, p[1]);
+      return 0;
+    });
+  }
+
+  sumF32(x: Float32Array): number {
+    return this.run(x.length, 1, [{ array: x, perRow: 1, output: false }], (p, rows) => this.k.f32_sum(p[0], rows));
+  }
+}

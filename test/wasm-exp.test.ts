@@ -1,0 +1,67 @@
+// The kernels' own f32 exp (assembly/exp.ts) against Math.exp in float64, on every build this
+// runtime can run: relative error ≤ 5e-7 wherever e^x is a normal float, and the edge values.
+import { describe, expect, it } from 'vitest';
+import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+
+const BOUND = 5e-7;
+const FLT_MIN = 2 ** -126;
+const FLT_MAX = 3.4028234663852886e38;
+
+/** A dense sweep of [lo, hi]: `count` evenly spaced points, rounded to f32. */
+function sweep(lo: number, hi: number, count: number): Float32Array {
+  const x = new Float32Array(count);
+  for (let i = 0; i < count; i++) x[i] = lo + ((hi - lo) * i) / (count - 1);
+  return x;
+}
+
+/** Every f32 in [2^e, 2^(e+1)) for small |x|, where t = x itself and the polynomial is tested bit by bit. */
+function everyFloatNear(lo: number, count: number): Float32Array {
+  const bits = new Uint32Array(count);
+  const start = new Uint32Array(new Float32Array([lo]).buffer)[0];
+  for (let i = 0; i < count; i++) bits[i] = start + i;
+  return new Float32Array(bits.buffer);
+}
+
+const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const supported = supportedWasmVariants();
+
+describe.each(variants)('f32 exp, %s build', (variant) => {
+  const run = supported.includes(variant) ? it : it.skip;
+
+  run(`relative error ≤ ${BOUND} over [-87, 88] and near 0`, () => {
+    const k = createWasmKernels(variant);
+    let worst = 0;
+    let worstX = 0;
+    for (const x of [sweep(-87.3, 88.7, 1 << 21), sweep(-1, 1, 1 << 18), everyFloatNear(-0.35, 1 << 18), everyFloatNear(0.1, 1 << 18)]) {
+      const out = new Float32Array(x.length);
+      k.expF32(x, out);
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.exp(x[i]);
+        if (want < FLT_MIN || want > FLT_MAX) continue;
+        const rel = Math.abs(out[i] - want) / want;
+        if (rel > worst) {
+          worst = rel;
+          worstX = x[i];
+        }
+      }
+    }
+    console.log(`${variant}: max relative error of exp ${worst.toExponential(3)} at x = ${worstX}`);
+    expect(worst).toBeLessThanOrEqual(BOUND);
+  });
+
+  run('edge values: -inf → 0, overflow → +inf, NaN → NaN, 0 → 1, subnormal results', () => {
+    const k = createWasmKernels(variant);
+    const x = new Float32Array([-Infinity, -1000, -110, -104, 88.8, 89, 1000, Infinity, NaN, 0, -0, -100, -95, 88.72]);
+    const out = new Float32Array(x.length);
+    k.expF32(x, out);
+    expect(Array.from(out.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(out.subarray(4, 8))).toEqual([Infinity, Infinity, Infinity, Infinity]);
+    expect(out[8]).toBeNaN();
+    expect(out[9]).toBe(1);
+    expect(out[10]).toBe(1);
+    // Gradual underflow: within two subnormal steps (2^-149) of the true value.
+    expect(Math.abs(out[11] - Math.exp(-100))).toBeLessThanOrEqual(2 * 2 ** -149);
+    expect(Math.abs(out[12] - Math.exp(-95))).toBeLessThanOrEqual(2 * 2 ** -149);
+    expect(Math.abs(out[13] - Math.exp(x[13])) / Math.exp(x[13])).toBeLessThanOrEqual(BOUND);
+  });
+});
