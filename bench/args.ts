@@ -66,8 +66,8 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
     }
   }
   const budget: Budget = quick
-    ? { timeMs: timeMs ?? 150, warmupMs: 30, minSamples: 3, batchMs: 1 }
-    : { timeMs: timeMs ?? 1000, warmupMs: 150, minSamples: 5, batchMs: 1 };
+    ? { timeMs: timeMs ?? 150, warmupMs: 30, minSamples: 3, batchMs: 1, slowMs: 500, slowSamples: 1 }
+    : { timeMs: timeMs ?? 1000, warmupMs: 150, minSamples: 5, batchMs: 1, slowMs: 1000, slowSamples: 3 };
   return {
     shapes,
     modes: modes.size === 0 ? ['loss', 'grad'] : [...modes],

@@ -15,6 +15,9 @@ export interface Budget {
   minSamples: number;
   /** Calls are batched until one sample takes about this long, ms. */
   batchMs: number;
+  /** A call at least this long, ms, is slow: no warmup, and `slowSamples` samples at least. */
+  slowMs: number;
+  slowSamples: number;
 }
 
 /** The statistics of one measured task. */
@@ -32,24 +35,40 @@ export interface Timing {
 /** Where results go so that no call's work can be optimised away. */
 export let sink: Outcome | undefined;
 
-/** Measures `call`, which the caller has already run once (and checked). */
-export async function measure(call: Call, budget: Budget): Promise<Timing> {
-  const start = performance.now();
-  const first = call();
-  const isAsync = first instanceof Promise;
-  sink = await first;
-  const single = Math.max(performance.now() - start, 1e-6);
-  const batch = Math.max(1, Math.min(1e5, Math.floor(budget.batchMs / single)));
+/** The caller's first call: how long it took and whether it returned a promise. */
+export interface FirstCall {
+  ms: number;
+  async: boolean;
+}
 
+/**
+ * Measures `call`, which the caller has already run once and checked. Slow calls (over `slowMs`)
+ * skip the warmup, which that first call already did, and take `slowSamples` samples at least.
+ */
+export async function measure(call: Call, first: FirstCall, budget: Budget): Promise<Timing> {
+  let single = first.ms;
+  if (first.ms < budget.slowMs) {
+    // The first call included compilation; a few more give the batch size.
+    let calls = 0;
+    const start = performance.now();
+    do {
+      sink = await call();
+      calls++;
+    } while (performance.now() - start < 20 && calls < 1000);
+    single = Math.max((performance.now() - start) / calls, 1e-6);
+  }
+  const batch = Math.max(1, Math.floor(budget.batchMs / single));
+  const slow = single >= budget.slowMs;
   const bench = new Bench({
     time: budget.timeMs,
-    iterations: budget.minSamples,
+    iterations: slow ? budget.slowSamples : budget.minSamples,
+    warmup: !slow,
     warmupTime: budget.warmupMs,
     warmupIterations: 1,
     throws: true,
   });
   const sample = (elapsed: number) => ({ overriddenDuration: elapsed / batch, overriddenIterationCost: elapsed });
-  if (isAsync) {
+  if (first.async) {
     bench.add(
       'call',
       async () => {

@@ -81,23 +81,36 @@ function formatRatio(r: number | undefined): string {
   return r === undefined ? '' : `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×`;
 }
 
+/** The larger of the loss and gradient errors against float64 ('' for floors). */
+function formatError(t: { lossError?: number; gradError?: number }): string {
+  if (t.lossError === undefined) return '';
+  const e = Math.max(t.lossError, t.gradError ?? 0);
+  return e === 0 ? '0' : e.toExponential(0);
+}
+
+/** Why a task's answer was rejected. */
+export function wrongText(t: Extract<TaskRecord, { status: 'wrong' }>): string {
+  const grad = t.gradError === undefined ? '' : `, gradient error ${t.gradError.toExponential(1)}`;
+  return `loss ${t.loss} vs reference ${t.reference.toPrecision(8)} (error ${t.lossError.toExponential(1)}${grad})`;
+}
+
 /** Rows of strings for one shape and mode: a header and one row per task. */
 function rows(tasks: TaskRecord[]): string[][] {
-  const head = ['contender', 'median', '±rme', 'samples', 'M logits/s', 'vs xent-js', 'vs best peer'];
+  const head = ['contender', 'median', '±rme', 'samples', 'M logits/s', 'vs xent-js', 'vs best peer', 'error'];
   const body = tasks.map((t) => {
     if (t.status === 'ok') {
       return [
         t.contender,
         formatTime(t.medianMs),
-        `${t.rme.toFixed(1)}%`,
+        t.samples > 1 ? `${t.rme.toFixed(1)}%` : '–',
         t.batch > 1 ? `${t.samples}×${t.batch}` : `${t.samples}`,
         formatRate(t.mlogitsPerSec),
         formatRatio(t.vsXentJs),
         formatRatio(t.vsBestPeer),
+        formatError(t),
       ];
     }
-    const why = t.status === 'wrong' ? `WRONG: loss ${t.loss} vs ${t.reference.toPrecision(8)}` : `FAILED: ${t.error}`;
-    return [t.contender, why, '', '', '', '', ''];
+    return [t.contender, t.status === 'wrong' ? `WRONG: ${wrongText(t)}` : `FAILED: ${t.error}`, '', '', '', '', '', ''];
   });
   return [head, ...body];
 }
@@ -123,7 +136,7 @@ export function terminalTable(report: RunReport): string {
     const first = g.tasks[0];
     lines.push('', `${MODE_TITLE[g.mode]}, ${g.shape} (${(first.n * first.c).toLocaleString('en-US')} logits)`);
     const table = rows(g.tasks);
-    const problem = (r: string[]) => r[2] === '' && r[0] !== 'contender';
+    const problem = (r: string[]) => /^(WRONG|FAILED):/.test(r[1]);
     const widths = table[0].map((_, i) => Math.max(...table.filter((r) => !problem(r)).map((r) => r[i].length)));
     for (const r of table) {
       const cells = problem(r) ? [r[0].padEnd(widths[0]), r[1]] : r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])));

@@ -17,7 +17,7 @@ import { tfjsCpuFamily, tfjsWasmFamily } from './contenders/tfjs.js';
 import type { Contender, Family, Mode } from './contenders/types.js';
 import { xentFamily } from './contenders/xent.js';
 import { measure } from './measure.js';
-import { addRatios, formatRate, formatTime, markdown, terminalTable, type RunReport, type TaskRecord } from './report.js';
+import { addRatios, formatRate, formatTime, markdown, terminalTable, wrongText, type RunReport, type TaskRecord } from './report.js';
 import { chart } from './svg.js';
 
 const FAMILIES: Family[] = [xentFamily, naiveFamily, tfjsCpuFamily, tfjsWasmFamily, onnxFamily, floorFamily];
@@ -40,7 +40,10 @@ async function runTask(c: Contender, problem: ReturnType<typeof makeProblem>, mo
   let prepared;
   try {
     prepared = await c.prepare(problem, mode);
-    const outcome = await prepared.call();
+    const start = performance.now();
+    const pending = prepared.call();
+    const outcome = await pending;
+    const first = { ms: performance.now() - start, async: pending instanceof Promise };
     let checks = {};
     if (c.kind !== 'floor') {
       const lossError = Math.abs(outcome.loss - reference) / Math.abs(reference);
@@ -51,7 +54,7 @@ async function runTask(c: Contender, problem: ReturnType<typeof makeProblem>, mo
       }
       checks = { lossError, gradError: gErr };
     }
-    const timing = await measure(prepared.call, budget);
+    const timing = await measure(prepared.call, first, budget);
     return { ...base, status: 'ok', ...timing, ...checks, mlogitsPerSec: (problem.n * problem.c) / timing.medianMs / 1e3 } satisfies TaskRecord;
   } catch (e) {
     return { ...base, status: 'failed', error: errorText(e) } satisfies TaskRecord;
@@ -118,9 +121,9 @@ async function main(): Promise<void> {
         report.tasks.push(t);
         const what =
           t.status === 'ok'
-            ? `${formatTime(t.medianMs).padStart(9)} ±${t.rme.toFixed(1).padStart(4)}%  n=${String(t.samples).padEnd(5)} ${formatRate(t.mlogitsPerSec).padStart(6)} M logits/s`
+            ? `${formatTime(t.medianMs).padStart(9)} ±${(t.samples > 1 ? t.rme.toFixed(1) : '–').padStart(4)}%  n=${String(t.samples).padEnd(5)} ${formatRate(t.mlogitsPerSec).padStart(6)} M logits/s`
             : t.status === 'wrong'
-              ? `WRONG loss ${t.loss} (reference ${reference.toPrecision(8)}), not timed`
+              ? `WRONG ${wrongText(t)}, not timed`
               : `FAILED ${t.error}`;
         console.log(`[${String(report.tasks.length).padStart(3)}/${total}] ${mode.padEnd(4)} ${shapeName(shape).padEnd(10)} ${c.id.padEnd(24)} ${what}`);
       }
