@@ -173,7 +173,11 @@ export function markdown(report: RunReport): string {
     }
     out.push('');
   }
-  out.push('Bold: xent; in parentheses, its speed relative to the fastest peer (naive JS, TensorFlow.js, onnxruntime-web) on that shape.', '');
+  out.push(
+    'Bold: xent; in parentheses, its speed relative to the fastest peer (naive JS, TensorFlow.js, onnxruntime-web) on that shape. ' +
+      'floor-read is one SIMD read pass over the same logits, floor-copy the copy of them into wasm memory: what any loss must at least pay.',
+    '',
+  );
   out.push('<details><summary>Medians, margins of error, samples, contenders</summary>', '');
   for (const g of groups(report.tasks)) {
     out.push(`${MODE_TITLE[g.mode]}, ${g.shape}:`, '');

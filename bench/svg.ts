@@ -84,6 +84,14 @@ export function chart(report: RunReport): string {
         const tip = `${id}, ${shape}: ${formatRate(t.mlogitsPerSec)} M logits/s, median ${t.medianMs.toPrecision(3)} ms ±${t.rme.toFixed(1)}%`;
         out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y0 + PANEL_H - top).toFixed(1)}" fill="${color.get(id)}"><title>${esc(tip)}</title></rect>`);
       });
+      // The headline: the fastest xent row's speed relative to the fastest peer, above its bar.
+      const xent = report.tasks.filter((t) => t.mode === mode && t.shape === shape && t.kind === 'xent' && t.status === 'ok');
+      const best = xent.sort((a, b) => (a.status === 'ok' && b.status === 'ok' ? b.mlogitsPerSec - a.mlogitsPerSec : 0))[0];
+      if (best?.status === 'ok' && best.vsBestPeer !== undefined) {
+        const bx = gx + ids.indexOf(best.contender) * barW + barW / 2;
+        const label = `${best.vsBestPeer >= 10 ? best.vsBestPeer.toFixed(0) : best.vsBestPeer.toFixed(1)}× best peer`;
+        out.push(`<text x="${bx}" y="${y(best.mlogitsPerSec) - 6}" text-anchor="middle" font-size="11" font-weight="600" fill="${color.get(best.contender)}">${label}</text>`);
+      }
       out.push(`<text x="${LEFT + g * groupW + groupW / 2}" y="${y0 + PANEL_H + 18}" text-anchor="middle" font-weight="600">${shape}</text>`);
     });
     out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y0 + PANEL_H}" y2="${y0 + PANEL_H}" stroke="#888"/>`);
