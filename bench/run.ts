@@ -26,12 +26,13 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
-/** The command as it was typed, near enough to repeat it. */
+/** The command as it was typed, near enough to repeat it (V8 flags included, tsx's own left out). */
 function commandLine(): string {
   const args = process.argv.slice(2).join(' ');
+  const flags = process.execArgv.filter((a, i, all) => a.startsWith('--') && !/tsx/.test(a) && !/tsx/.test(all[i + 1] ?? ''));
   const env = process.env.NODE_OPTIONS ? `NODE_OPTIONS=${process.env.NODE_OPTIONS} ` : '';
-  const viaNpm = process.env.npm_lifecycle_event === 'bench';
-  return env + (viaNpm ? `npm run bench${args ? ` -- ${args}` : ''}` : `npx tsx bench/run.ts${args ? ` ${args}` : ''}`);
+  if (process.env.npm_lifecycle_event === 'bench' && flags.length === 0) return `${env}npm run bench${args ? ` -- ${args}` : ''}`;
+  return `${env}npx tsx ${[...flags, 'bench/run.ts', args].filter(Boolean).join(' ')}`;
 }
 
 /** Checks, then times, one contender on one problem. */
