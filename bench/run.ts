@@ -8,15 +8,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { USAGE, parseArgs } from './args.js';
-import { GRAD_TOLERANCE, LOSS_TOLERANCE, gradError, makeProblem, referenceLoss, shapeName } from './data.js';
+import { USAGE, parseArgs, type RunOptions } from './args.js';
+import { GRAD_TOLERANCE, LOSS_TOLERANCE, gradError, makeProblem, referenceLoss, shapeName, type Problem } from './data.js';
 import { floorFamily } from './contenders/floor.js';
 import { naiveFamily } from './contenders/naive.js';
 import { onnxFamily } from './contenders/onnx.js';
 import { tfjsCpuFamily, tfjsWasmFamily } from './contenders/tfjs.js';
 import type { Contender, Family, Mode } from './contenders/types.js';
 import { xentFamily } from './contenders/xent.js';
-import { measure } from './measure.js';
+import { measure, type Budget } from './measure.js';
 import { addRatios, formatRate, formatTime, markdown, terminalTable, wrongText, type RunReport, type TaskRecord } from './report.js';
 import { chart } from './svg.js';
 
@@ -36,7 +36,7 @@ function commandLine(): string {
 }
 
 /** Checks, then times, one contender on one problem. */
-async function runTask(c: Contender, problem: ReturnType<typeof makeProblem>, mode: Mode, reference: number, budget: RunOptions['budget']) {
+async function runTask(c: Contender, problem: Problem, mode: Mode, reference: number, budget: Budget): Promise<TaskRecord> {
   const base = { mode, shape: shapeName(problem), n: problem.n, c: problem.c, contender: c.id, kind: c.kind };
   let prepared;
   try {
@@ -45,26 +45,24 @@ async function runTask(c: Contender, problem: ReturnType<typeof makeProblem>, mo
     const pending = prepared.call();
     const outcome = await pending;
     const first = { ms: performance.now() - start, async: pending instanceof Promise };
-    let checks = {};
+    let checks: { lossError?: number; gradError?: number } = {};
     if (c.kind !== 'floor') {
       const lossError = Math.abs(outcome.loss - reference) / Math.abs(reference);
       const gErr = mode === 'grad' ? gradError(problem, outcome.grad ?? []) : undefined;
       // Negated comparisons so that NaN counts as wrong.
       if (!(lossError <= LOSS_TOLERANCE) || (gErr !== undefined && !(gErr <= GRAD_TOLERANCE))) {
-        return { ...base, status: 'wrong', loss: outcome.loss, reference, lossError, gradError: gErr } satisfies TaskRecord;
+        return { ...base, status: 'wrong', loss: outcome.loss, reference, lossError, gradError: gErr };
       }
       checks = { lossError, gradError: gErr };
     }
     const timing = await measure(prepared.call, first, budget);
-    return { ...base, status: 'ok', ...timing, ...checks, mlogitsPerSec: (problem.n * problem.c) / timing.medianMs / 1e3 } satisfies TaskRecord;
+    return { ...base, status: 'ok', ...timing, ...checks, mlogitsPerSec: (problem.n * problem.c) / timing.medianMs / 1e3 };
   } catch (e) {
-    return { ...base, status: 'failed', error: errorText(e) } satisfies TaskRecord;
+    return { ...base, status: 'failed', error: errorText(e) };
   } finally {
     await prepared?.release?.();
   }
 }
-
-type RunOptions = Exclude<ReturnType<typeof parseArgs>, 'help'>;
 
 async function main(): Promise<void> {
   let options: RunOptions;

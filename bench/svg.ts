@@ -2,7 +2,9 @@
  * The chart for the README: throughput (million logits per second, log scale) by shape and
  * contender, one panel per mode, hand-written SVG with a legend and a tooltip on every bar.
  */
-import { MODE_TITLE, formatRate, type RunReport } from './report.js';
+import { MODE_TITLE, formatRate, type RunReport, type TaskRecord } from './report.js';
+
+type OkTask = Extract<TaskRecord, { status: 'ok' }>;
 
 const PALETTE: Record<'xent' | 'peer' | 'floor', string[]> = {
   xent: ['#0b3d91', '#1f6fd1', '#5fa2ea', '#9cc7f4', '#c9e0fa'],
@@ -26,7 +28,7 @@ function tickLabel(v: number): string {
 
 /** Renders the run as an SVG document. */
 export function chart(report: RunReport): string {
-  const ok = report.tasks.filter((t) => t.status === 'ok');
+  const ok = report.tasks.filter((t): t is OkTask => t.status === 'ok');
   const ids = [...new Set(report.tasks.map((t) => t.contender))];
   const kindOf = new Map(report.tasks.map((t) => [t.contender, t.kind]));
   const used = { xent: 0, peer: 0, floor: 0 };
@@ -37,7 +39,7 @@ export function chart(report: RunReport): string {
   }));
   const shapes = [...new Set(report.tasks.map((t) => t.shape))];
   const modes = (['loss', 'grad'] as const).filter((m) => report.tasks.some((t) => t.mode === m));
-  const rates = ok.map((t) => (t.status === 'ok' ? t.mlogitsPerSec : 1));
+  const rates = ok.map((t) => t.mlogitsPerSec);
   const lo = Math.floor(Math.log10(Math.min(...rates, 1)));
   const hi = Math.ceil(Math.log10(Math.max(...rates, 10)));
 
@@ -85,9 +87,10 @@ export function chart(report: RunReport): string {
         out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y0 + PANEL_H - top).toFixed(1)}" fill="${color.get(id)}"><title>${esc(tip)}</title></rect>`);
       });
       // The headline: the fastest xent row's speed relative to the fastest peer, above its bar.
-      const xent = report.tasks.filter((t) => t.mode === mode && t.shape === shape && t.kind === 'xent' && t.status === 'ok');
-      const best = xent.sort((a, b) => (a.status === 'ok' && b.status === 'ok' ? b.mlogitsPerSec - a.mlogitsPerSec : 0))[0];
-      if (best?.status === 'ok' && best.vsBestPeer !== undefined) {
+      const best = ok
+        .filter((t) => t.mode === mode && t.shape === shape && t.kind === 'xent')
+        .sort((a, b) => b.mlogitsPerSec - a.mlogitsPerSec)[0];
+      if (best?.vsBestPeer !== undefined) {
         const bx = gx + ids.indexOf(best.contender) * barW + barW / 2;
         const label = `${best.vsBestPeer >= 10 ? best.vsBestPeer.toFixed(0) : best.vsBestPeer.toFixed(1)}× best peer`;
         out.push(`<text x="${bx}" y="${y(best.mlogitsPerSec) - 6}" text-anchor="middle" font-size="11" font-weight="600" fill="${color.get(best.contender)}">${label}</text>`);

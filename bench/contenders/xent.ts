@@ -25,15 +25,23 @@ function contender(engine: Engine, zeroCopy: boolean, createEngine: () => Promis
       : `backend '${engine.backend}', Float32Array in, gradOut reused across calls`,
     modes: ['loss', 'grad'],
     async prepare(p, mode) {
-      // The zero-copy row takes a fresh engine per input, so earlier inputs' arrays go with the old one.
-      const e = zeroCopy ? await createEngine() : engine;
-      const alloc = zeroCopy ? allocOf(e) : (length: number) => new Float32Array(length);
-      if (!alloc) throw new Error('engine.alloc went missing');
-      const logits = zeroCopy ? alloc(p.logits.length) : p.logits;
-      if (zeroCopy) logits.set(p.logits);
       const opts = { classes: p.c };
+      const length = p.logits.length;
+      if (!zeroCopy) {
+        if (mode === 'loss') return { call: () => ({ loss: engine.softmaxCrossEntropy(p.logits, p.labels, opts) }) };
+        const gradOpts = { classes: p.c, gradOut: new Float32Array(length) };
+        return { call: () => engine.softmaxCrossEntropyWithGrad(p.logits, p.labels, gradOpts) };
+      }
+      // A fresh engine per input, so earlier inputs' arrays go with the old one; logits and
+      // gradient in one allocation, since a later allocation may grow the memory and detach them.
+      const e = await createEngine();
+      const alloc = allocOf(e);
+      if (!alloc) throw new Error('engine.alloc went missing');
+      const block = alloc(mode === 'grad' ? 2 * length : length);
+      const logits = block.subarray(0, length);
+      logits.set(p.logits);
       if (mode === 'loss') return { call: () => ({ loss: e.softmaxCrossEntropy(logits, p.labels, opts) }) };
-      const gradOpts = { classes: p.c, gradOut: alloc(p.logits.length) };
+      const gradOpts = { classes: p.c, gradOut: block.subarray(length) };
       return { call: () => e.softmaxCrossEntropyWithGrad(logits, p.labels, gradOpts) };
     },
   };
