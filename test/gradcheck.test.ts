@@ -5,12 +5,7 @@
  * inputs); and the reference's losses and gradients against PyTorch's (test/golden/*.json).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-// TEMP until src/backends/wasm.ts lands: the js backend only.
-import type { Engine } from '../src/types.js';
-import { XentEngine } from '../src/engine.js';
-import { jsKernels } from '../src/backends/js.js';
-const availableBackends = () => ['js'];
-const createEngine = async (_o: { backend: string }) => new XentEngine(jsKernels) as unknown as Engine;
+import { availableBackends, createEngine, type Engine } from '../src/index.js';
 import {
   type Loss,
   type RefResult,
