@@ -54,18 +54,29 @@ function normal(r: () => number): number {
 
 type Precision = 'f32' | 'f64' | 'number[]';
 /** How a side array (weight, posWeight, gradOutput array) is passed. */
-type Container = 'same typed' | 'number[]' | 'other typed';
+type Container = 'same typed' | 'number[]' | 'other typed' | 'view';
 type Reduction = 'mean' | 'sum' | 'none';
 type Float = Float32Array | Float64Array;
 
 const precisionArb = fc.constantFrom<Precision>('f32', 'f64', 'number[]');
-const containerArb = fc.constantFrom<Container>('same typed', 'number[]', 'other typed');
+const containerArb = fc.constantFrom<Container>('same typed', 'number[]', 'other typed', 'view');
 const reductionArb = fc.constantFrom<Reduction>('mean', 'sum', 'none');
 
-/** n in 0..40 and c in 1..70, occasionally a wide row (c up to 3000, fewer rows). */
-const shapeArb = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ n: fc.integer({ min: 0, max: 40 }), c: fc.integer({ min: 1, max: 70 }) }) },
-  { weight: 1, arbitrary: fc.record({ n: fc.integer({ min: 0, max: 6 }), c: fc.integer({ min: 71, max: 3000 }) }) },
+/**
+ * n in 0..40 and c in 1..70; occasionally wide rows (c up to 3000), many rows (more elements than
+ * the wasm backends stage in one block) or rows wider than a block. `view`: the main input is a
+ * subarray in the middle of a larger buffer whose other entries are NaN.
+ */
+interface Shape {
+  n: number;
+  c: number;
+  view: boolean;
+}
+const shapeArb: fc.Arbitrary<Shape> = fc.oneof(
+  { weight: 40, arbitrary: fc.record({ n: fc.integer({ min: 0, max: 40 }), c: fc.integer({ min: 1, max: 70 }), view: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ n: fc.integer({ min: 0, max: 6 }), c: fc.integer({ min: 71, max: 3000 }), view: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ n: fc.integer({ min: 100, max: 400 }), c: fc.integer({ min: 30, max: 200 }), view: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ n: fc.integer({ min: 1, max: 3 }), c: fc.integer({ min: 16000, max: 40000 }), view: fc.boolean() }) },
 );
 
 /** How logits are drawn. */
@@ -114,9 +125,28 @@ function makeLogits(p: LogitParams, n: number, c: number, prec: Precision, allow
   return out;
 }
 
-/** The main input as the precision says: a typed array, or number[] (read as float32). */
-function mainArray(values: number[], prec: Precision): Float32Array | Float64Array | number[] {
-  return prec === 'f64' ? Float64Array.from(values) : prec === 'f32' ? Float32Array.from(values) : values.slice();
+/** A copy of `a` in the middle of a larger buffer of the same type whose other entries are `guard`. */
+function viewOf<T extends Float32Array | Float64Array | Int32Array>(a: T, guard: number): T {
+  const pre = 1 + (a.length % 5);
+  const Ctor = a.constructor as new (n: number) => T;
+  const big = new Ctor(a.length + pre + 3).fill(guard);
+  big.set(a, pre);
+  return big.subarray(pre, pre + a.length) as T;
+}
+
+/** The entries of the buffer around a view, to check nothing was written outside it. */
+function guardsOf(a: ArrayBufferView & ArrayLike<number>): number[] {
+  const Ctor = a.constructor as new (b: ArrayBufferLike) => ArrayLike<number>;
+  const all = new Ctor(a.buffer);
+  const start = a.byteOffset / (a.byteLength / Math.max(a.length, 1) || 1);
+  return Array.from(all).filter((_, i) => i < start || i >= start + a.length);
+}
+
+/** The main input as the precision says: a typed array (or a view), or number[] (read as float32). */
+function mainArray(values: number[], prec: Precision, view = false): Float32Array | Float64Array | number[] {
+  if (prec === 'number[]') return values.slice();
+  const a = prec === 'f64' ? Float64Array.from(values) : Float32Array.from(values);
+  return view ? viewOf(a, NaN) : a;
 }
 
 /** A side array in the requested container; values are rounded to float32 unless f64. */
@@ -125,6 +155,7 @@ function sideArray(values: number[], prec: Precision, container: Container): Flo
   const f64 = prec === 'f64';
   if (container === 'number[]') return v.slice();
   if (container === 'same typed') return f64 ? Float64Array.from(v) : Float32Array.from(v);
+  if (container === 'view') return viewOf(f64 ? Float64Array.from(v) : Float32Array.from(v), NaN);
   return f64 ? Float32Array.from(v) : Float64Array.from(v);
 }
 
@@ -312,7 +343,7 @@ type LabelContainer = 'Int32Array' | 'number[]' | 'BigInt64Array';
 
 interface SparseParams {
   prec: Precision;
-  shape: { n: number; c: number };
+  shape: Shape;
   logits: LogitParams;
   reduction: Reduction;
   weight: 'none' | 'random' | 'all zero';
@@ -352,9 +383,13 @@ function sparseCase(p: SparseParams, method: string): Case {
   // An Int32Array cannot hold an ignoreIndex beyond int32: those labels go as number[] or BigInt64Array.
   const container: LabelContainer = p.labels === 'Int32Array' && ignoreValue > 2 ** 31 - 1 ? 'number[]' : p.labels;
   const labels =
-    container === 'Int32Array' ? Int32Array.from(labelValues) : container === 'BigInt64Array' ? BigInt64Array.from(labelValues.map(BigInt)) : labelValues;
+    container === 'Int32Array'
+      ? p.shape.view
+        ? viewOf(Int32Array.from(labelValues), 2 ** 31 - 1)
+        : Int32Array.from(labelValues)
+      : container === 'BigInt64Array' ? BigInt64Array.from(labelValues.map(BigInt)) : labelValues;
   const logitValues = makeLogits(p.logits, n, c, p.prec, (i, k) => k !== labelValues[i]);
-  const logits = mainArray(logitValues, p.prec);
+  const logits = mainArray(logitValues, p.prec, p.shape.view);
   const weight =
     p.weight === 'none'
       ? undefined
@@ -404,7 +439,7 @@ type TargetKind = 'one-hot' | 'soft' | 'sparse soft' | 'unnormalized';
 
 interface DenseParams {
   prec: Precision;
-  shape: { n: number; c: number };
+  shape: Shape;
   logits: LogitParams;
   targets: TargetKind;
   reduction: Reduction;
@@ -451,7 +486,7 @@ function denseCase(p: DenseParams, method: string): Case {
   const { n, c } = p.shape;
   const r = rng(p.logits.seed ^ 0x27d4eb2f);
   const targetsRaw = denseTargets(p.targets, n, c, r);
-  const targets = p.prec === 'f64' ? Float64Array.from(targetsRaw) : p.targetsContainer === 'same typed' ? Float32Array.from(targetsRaw) : sideArray(targetsRaw, p.prec, p.targetsContainer);
+  const targets = sideArray(targetsRaw, p.prec, p.targetsContainer);
   const targetValues = Array.from(targets as ArrayLike<number>, (v) => asRead(v, p.prec));
   // -inf only where the target is 0, and never in a row's first positive-target class (every row
   // keeps a finite logit).
@@ -460,7 +495,7 @@ function denseCase(p: DenseParams, method: string): Case {
     return k < 0 ? 0 : k;
   });
   const logitValues = makeLogits(p.logits, n, c, p.prec, (i, k) => k !== keep[i] && targetValues[i * c + k] === 0);
-  const logits = mainArray(logitValues, p.prec);
+  const logits = mainArray(logitValues, p.prec, p.shape.view);
   const weight =
     p.weight === 'none' ? undefined : sideArray(Array.from({ length: c }, () => (p.weight === 'all zero' || r() < 0.15 ? 0 : 3 * r())), p.prec, p.weightContainer);
   const opts: Record<string, unknown> = { classes: c, reduction: p.reduction, weight, labelSmoothing: p.labelSmoothing || undefined };
@@ -494,7 +529,7 @@ function denseCase(p: DenseParams, method: string): Case {
 
 interface SigmoidParams {
   prec: Precision;
-  shape: { n: number; c: number };
+  shape: Shape;
   logits: LogitParams;
   targets: 'binary' | 'soft' | 'mixed';
   reduction: Reduction;
@@ -530,7 +565,7 @@ function sigmoidCase(p: SigmoidParams, method: string): Case {
   const targets = p.prec === 'f64' ? Float64Array.from(targetsRaw) : Float32Array.from(targetsRaw);
   const targetValues = Array.from(targets);
   const logitValues = makeLogits(p.logits, n, c, p.prec, () => false);
-  const logits = mainArray(logitValues, p.prec);
+  const logits = mainArray(logitValues, p.prec, p.shape.view);
   const weight =
     p.weight === 'none'
       ? undefined
@@ -574,7 +609,7 @@ function sigmoidCase(p: SigmoidParams, method: string): Case {
 
 interface ProbParams {
   prec: Precision;
-  shape: { n: number; c: number };
+  shape: Shape;
   seed: number;
   /** Probability of an exact 0 in p. */
   pZero: number;
@@ -622,7 +657,7 @@ function probCase(p: ProbParams, method: 'crossEntropy' | 'entropy' | 'klDiverge
     if (p.q === 'zeros where p > 0') qValues = qValues.map((q, i) => (pValues[i] > 0 && r() < 0.1 ? 0 : q));
   }
   const opts: Record<string, unknown> = { classes: c, reduction: p.reduction, base: p.base === 'default' ? undefined : p.base };
-  const pArg = mainArray(pValues, p.prec);
+  const pArg = mainArray(pValues, p.prec, p.shape.view);
   const qArg = p.prec === 'f64' ? Float64Array.from(qValues) : Float32Array.from(qValues);
   const refOpts = { classes: c, reduction: p.reduction, base: p.base === 'default' ? undefined : p.base };
   return printable(
@@ -653,16 +688,16 @@ function probCase(p: ProbParams, method: 'crossEntropy' | 'entropy' | 'klDiverge
 
 interface RowwiseParams {
   prec: Precision;
-  shape: { n: number; c: number };
+  shape: Shape;
   logits: LogitParams;
-  out: 'none' | 'given' | 'in place';
+  out: 'none' | 'given' | 'given view' | 'in place';
 }
 
 const rowwiseParamsArb: fc.Arbitrary<RowwiseParams> = fc.record({
   prec: precisionArb,
   shape: shapeArb,
   logits: logitParamsArb,
-  out: fc.constantFrom('none', 'given', 'in place'),
+  out: fc.constantFrom('none', 'given', 'given view', 'in place'),
 });
 
 // =============================================================================================
@@ -697,14 +732,15 @@ interface RowwiseCase {
   n: number;
   c: number;
   values: number[];
-  out: 'none' | 'given' | 'in place';
+  view: boolean;
+  out: RowwiseParams['out'];
 }
 
 function rowwiseArb(method: 'softmax' | 'logSoftmax'): fc.Arbitrary<RowwiseCase> {
   return rowwiseParamsArb.map((p) =>
     printable(
-      { method, prec: p.prec, ...p.shape, out: p.out, values: makeLogits(p.logits, p.shape.n, p.shape.c, p.prec, (_i, k) => k !== 0) },
-      (k) => `${k.method} ${k.prec} n=${k.n} c=${k.c} out=${k.out} logits=${fmtRows(k.values, k.c)}`,
+      { method, prec: p.prec, n: p.shape.n, c: p.shape.c, view: p.shape.view, out: p.out, values: makeLogits(p.logits, p.shape.n, p.shape.c, p.prec, (_i, k) => k !== 0) },
+      (k) => `${k.method} ${k.prec} n=${k.n} c=${k.c} out=${k.out}${k.view ? ' (input: a view)' : ''} logits=${fmtRows(k.values, k.c)}`,
     ),
   );
 }
@@ -713,17 +749,22 @@ function rowwiseArb(method: 'softmax' | 'logSoftmax'): fc.Arbitrary<RowwiseCase>
 function checkRowwise(engine: Engine, k: RowwiseCase): void {
   const { n, c, values, method } = k;
   const want = method === 'softmax' ? refSoftmax(values, { classes: c }) : refLogSoftmax(values, { classes: c });
-  let x = mainArray(values, k.prec);
+  let x = mainArray(values, k.prec, k.view);
   let out: Float | undefined;
-  if (k.out === 'given') out = (k.prec === 'f64' ? new Float64Array(n * c) : new Float32Array(n * c)).fill(NaN);
+  if (k.out === 'given' || k.out === 'given view') {
+    out = (k.prec === 'f64' ? new Float64Array(n * c) : new Float32Array(n * c)).fill(NaN);
+    if (k.out === 'given view') out = viewOf(out, 7);
+  }
   if (k.out === 'in place') {
-    x = k.prec === 'f64' ? Float64Array.from(values) : Float32Array.from(values);
+    x = viewOf(k.prec === 'f64' ? Float64Array.from(values) : Float32Array.from(values), 7);
     out = x;
   }
   const unchanged = k.out === 'in place' ? () => {} : snapshot({ logits: x });
+  const guards = out ? guardsOf(out) : [];
   const got = call(engine, method, [x, { classes: c, out }]);
   unchanged();
   if (out && got !== out) throw new Mismatch(`${engine.backend} ${method}: the result is not the given out array`);
+  if (out && guardsOf(out).some((v, i) => v !== guards[i])) throw new Mismatch(`${engine.backend} ${method}: wrote outside the out array (a view)`);
   const where: Where = (i) => `(row ${Math.floor(i / c)}, class ${i % c}; logits ${rowOf(values, c, Math.floor(i / c))})`;
   expectArray(`${engine.backend} ${method}`, got, want, k.prec, method === 'softmax' ? 'prob' : 'loss', where);
 }
@@ -821,25 +862,42 @@ function withOptions(k: Case, extra: Record<string, unknown>, logits?: Float): u
 const GRAD_METHODS = ['softmaxCrossEntropyWithGrad', 'softmaxCrossEntropyDenseWithGrad', 'sigmoidCrossEntropyWithGrad'] as const;
 const LOSS_METHODS = ['softmaxCrossEntropy', 'softmaxCrossEntropyDense', 'sigmoidCrossEntropy', ...PROB] as const;
 
-/** In place (gradOut = the logits) gives the very numbers of the out-of-place call. */
+/**
+ * In place (gradOut = the logits) gives the very numbers of the out-of-place call, for a plain
+ * typed array and for a view into a larger buffer (whose other entries stay as they were).
+ */
 function checkInPlace(engine: Engine, k: Case): void {
   const ctx = `${engine.backend} ${k.method}`;
   const outOfPlace = settle(call(engine, k.method, k.args)) as { loss: unknown; grad: Float };
-  const x = typedCopy(k);
-  const inPlace = call(engine, k.method, withOptions(k, { gradOut: x }, x)) as { loss: unknown; grad: Float };
-  if (inPlace.grad !== x) throw new Mismatch(`${ctx}: with gradOut = logits the result's grad is not that array`);
-  expectSameResult(`${ctx} in place vs out of place:`, inPlace, outOfPlace);
+  for (const view of [false, true]) {
+    const x = view ? viewOf(typedCopy(k), 7) : typedCopy(k);
+    const guards = guardsOf(x);
+    const inPlace = call(engine, k.method, withOptions(k, { gradOut: x }, x)) as { loss: unknown; grad: Float };
+    const what = view ? 'in place (a view)' : 'in place';
+    if (inPlace.grad !== x) throw new Mismatch(`${ctx}: with gradOut = logits (${what}) the result's grad is not that array`);
+    if (guardsOf(x).some((v, i) => v !== guards[i])) throw new Mismatch(`${ctx}: ${what} wrote outside the array`);
+    expectSameResult(`${ctx} ${what} vs out of place:`, inPlace, outOfPlace);
+  }
 }
 
-/** A given gradOut (filled with garbage) is fully written and returned; same numbers as without. */
+/**
+ * A given gradOut (filled with garbage; a plain typed array or a view into a larger buffer) is
+ * fully written and returned, nothing outside it is touched, and the numbers are those without.
+ */
 function checkGradOut(engine: Engine, k: Case): void {
   const ctx = `${engine.backend} ${k.method}`;
   const plain = settle(call(engine, k.method, k.args));
-  const out = typedCopy(k).fill(NaN);
-  out[0] = 12345;
-  const given = call(engine, k.method, withOptions(k, { gradOut: out })) as { grad: unknown };
-  if (given.grad !== out) throw new Mismatch(`${ctx}: the result's grad is not the given gradOut`);
-  expectSameResult(`${ctx} with gradOut vs without:`, given, plain);
+  for (const view of [false, true]) {
+    let out = typedCopy(k).fill(NaN);
+    if (out.length) out[0] = 12345;
+    if (view) out = viewOf(out, 7);
+    const guards = guardsOf(out);
+    const given = call(engine, k.method, withOptions(k, { gradOut: out })) as { grad: unknown };
+    const what = view ? 'gradOut (a view)' : 'gradOut';
+    if (given.grad !== out) throw new Mismatch(`${ctx}: the result's grad is not the given ${what}`);
+    if (guardsOf(out).some((v, i) => !Object.is(v, guards[i]))) throw new Mismatch(`${ctx}: wrote outside the given ${what}`);
+    expectSameResult(`${ctx} with ${what} vs without:`, given, plain);
+  }
 }
 
 /** Σ of the counted weights, the denominator of a sparse 'mean'. */
