@@ -21,6 +21,8 @@ export const USAGE = `usage: npm run bench -- [options]      (or: npx tsx bench/
   --contenders a,b         contender ids to run (default: all that load; ids are listed at start)
   --loss | --grad          loss only, or loss and gradient (default: both)
   --time <ms>              time budget per task (default 1000, quick 100)
+A full default run writes bench/results/<date>.json, latest.md and latest.svg; any other run
+writes them under bench/results/partial/ (not committed).
 Relaxed SIMD needs a V8 flag in Node 20, which NODE_OPTIONS does not accept; add its row with
   npm run build && npx tsx --experimental-wasm-relaxed-simd bench/run.ts [options]`;
 

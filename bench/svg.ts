@@ -43,10 +43,11 @@ export function chart(report: RunReport): string {
   const lo = Math.floor(Math.log10(Math.min(...rates, 1)));
   const hi = Math.ceil(Math.log10(Math.max(...rates, 10)));
 
-  const legendCols = 4;
+  // As many legend columns as the longest name allows (about 7 px per character at 12 px).
+  const legendCols = Math.max(1, Math.floor((W - LEFT - RIGHT) / (Math.max(...ids.map((id) => id.length)) * 7 + 30)));
   const legendRows = Math.ceil(ids.length / legendCols);
   const top = 44 + legendRows * 18;
-  const panelGap = 70;
+  const panelGap = 86;
   const H = top + modes.length * (PANEL_H + panelGap);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ${FONT} font-size="12">`,
@@ -86,16 +87,16 @@ export function chart(report: RunReport): string {
         const tip = `${id}, ${shape}: ${formatRate(t.mlogitsPerSec)} M logits/s, median ${t.medianMs.toPrecision(3)} ms ±${t.rme.toFixed(1)}%`;
         out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y0 + PANEL_H - top).toFixed(1)}" fill="${color.get(id)}"><title>${esc(tip)}</title></rect>`);
       });
-      // The headline: the fastest xent row's speed relative to the fastest peer, above its bar.
+      const cx = LEFT + g * groupW + groupW / 2;
+      out.push(`<text x="${cx}" y="${y0 + PANEL_H + 18}" text-anchor="middle" font-weight="600">${shape}</text>`);
+      // The headline under each shape: the fastest xent row against the fastest peer.
       const best = ok
         .filter((t) => t.mode === mode && t.shape === shape && t.kind === 'xent')
         .sort((a, b) => b.mlogitsPerSec - a.mlogitsPerSec)[0];
       if (best?.vsBestPeer !== undefined) {
-        const bx = gx + ids.indexOf(best.contender) * barW + barW / 2;
-        const label = `${best.vsBestPeer >= 10 ? best.vsBestPeer.toFixed(0) : best.vsBestPeer.toFixed(1)}× best peer`;
-        out.push(`<text x="${bx}" y="${y(best.mlogitsPerSec) - 6}" text-anchor="middle" font-size="11" font-weight="600" fill="${color.get(best.contender)}">${label}</text>`);
+        const ratio = best.vsBestPeer >= 10 ? best.vsBestPeer.toFixed(0) : best.vsBestPeer.toFixed(1);
+        out.push(`<text x="${cx}" y="${y0 + PANEL_H + 34}" text-anchor="middle" font-size="11" fill="${color.get(best.contender)}">${esc(`${best.contender}: ${ratio}× best peer`)}</text>`);
       }
-      out.push(`<text x="${LEFT + g * groupW + groupW / 2}" y="${y0 + PANEL_H + 18}" text-anchor="middle" font-weight="600">${shape}</text>`);
     });
     out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y0 + PANEL_H}" y2="${y0 + PANEL_H}" stroke="#888"/>`);
     out.push(`<text transform="translate(16 ${y0 + PANEL_H / 2}) rotate(-90)" text-anchor="middle" fill="#555">M logits/s</text>`);
