@@ -193,7 +193,7 @@ export function markdown(report: RunReport): string {
   const m = report.machine;
   out.push(
     `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`. ` +
-      `Samples are tinybench medians; calls under ${report.budget.batchMs} ms are timed in batches (samples×batch).`,
+      `Times are tinybench medians, ±rme the relative margin of error of the mean (95%); calls under ${report.budget.batchMs} ms are timed in batches (samples×batch calls).`,
     '',
   );
   return out.join('\n');

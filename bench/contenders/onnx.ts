@@ -24,7 +24,7 @@ export const onnxFamily: Family = {
       {
         id: 'onnxruntime-web',
         kind: 'peer',
-        note: `onnxruntime-web ${ort.env.versions.web}, wasm, 1 thread, SoftmaxCrossEntropyLoss (opset 13); gradient = (exp(log_prob) − OneHot(labels)) / N from standard ops`,
+        note: `onnxruntime-web ${ort.env.versions.web}, wasm, 1 thread, SoftmaxCrossEntropyLoss (opset 13); gradient = (exp(log_prob) − OneHot(labels)) / N from standard ops; each call wraps the arrays in ort.Tensor, awaits session.run and reads the outputs`,
         modes: ['loss', 'grad'],
         async prepare(p, mode) {
           const session = await ort.InferenceSession.create(softmaxCrossEntropyModel(p.n, p.c, mode === 'grad'), {

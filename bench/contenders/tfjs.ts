@@ -12,6 +12,9 @@ import type { Contender, Family } from './types.js';
 type Tf = typeof import('@tensorflow/tfjs');
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
+/** What each timed call includes, for the notes. */
+const PER_CALL = 'each call makes the tensors and one-hot labels from the arrays and reads results with dataSync';
+
 let loaded: Promise<Tf> | undefined;
 
 /** Loads TensorFlow.js once, in production mode (fewer checks, no Node.js banner). */
@@ -66,7 +69,7 @@ export const tfjsCpuFamily: Family = {
   name: 'TensorFlow.js (cpu)',
   async load() {
     const tf = await loadTf();
-    return [contender(tf, 'cpu', `@tensorflow/tfjs ${tf.version_core}, cpu backend, production mode`)];
+    return [contender(tf, 'cpu', `@tensorflow/tfjs ${tf.version_core}, cpu backend, production mode; ${PER_CALL}`)];
   },
 };
 
@@ -83,7 +86,7 @@ export const tfjsWasmFamily: Family = {
     if (!(await tf.setBackend('wasm'))) throw new Error(`tfjs-backend-wasm did not initialise from ${dist}`);
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return [
-      contender(tf, 'wasm', `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread, production mode`),
+      contender(tf, 'wasm', `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread, production mode; ${PER_CALL}`),
     ];
   },
 };
