@@ -6,7 +6,8 @@
 // w_k·t'_k = 0 is dropped by masking rather than multiplied, so x_k = -inf there adds 0 (no
 // 0·inf). W and S are taken before the exp pass, which may overwrite the logits (in-place);
 // the gradient pass then reads the stored exp(x_k − m) and the targets:
-// grad_k = (scale·W/s)·e_k − scale·w_k·t'_k.
+// grad_k = (scale·W/s)·e_k − scale·w_k·t'_k. The exp pass of a row also takes the max of
+// the next row.
 
 import { madd, hsum } from './simd';
 import {
@@ -15,6 +16,7 @@ import {
   f32_rmax_u16_acc4,
   f64_raddstoreexpminusmax,
   f64_rmax,
+  nextRowMax,
 } from './reduce';
 
 /** W, the second result of the last f32_rdense_terms call. */
@@ -86,14 +88,16 @@ export function f32_dense_xent(
   const keep = <f32>(1 - smoothing);
   const add = <f32>(smoothing / <f64>c);
   let total: f64 = 0;
+  let m = n > 0 ? f32_rmax_u16_acc4(logits, c) : 0;
   for (let r = 0; r < n; r++) {
     const x = logits + <usize>r * rowBytes;
     const t = targets + <usize>r * rowBytes;
     const g = grad ? grad + <usize>r * rowBytes : 0;
-    const m = f32_rmax_u16_acc4(x, c);
     const ss = f32_rdense_terms(x, t, weight, c, m, keep, add);
     const sw = termsWeight;
-    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g) : f32_raddexpminusmax_u16_acc4(x, c, m);
+    const xn = r + 1 < n ? x + rowBytes : 0;
+    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+    m = nextRowMax;
     const loss = sw * Math.log(s) - ss;
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>loss);
     total += loss;

@@ -1,6 +1,7 @@
 // Row-wise softmax and log-softmax; out may be x itself. softmax = exp(x − m)/s, with the exp
 // pass storing exp(x − m) and a second pass multiplying by 1/s; log-softmax = (x − m) − log s,
-// subtracting m first so large logits keep their low bits.
+// subtracting m first so large logits keep their low bits. The exp pass of a row also takes
+// the max of the next row.
 
 import {
   f32_raddexpminusmax_u16_acc4,
@@ -10,15 +11,18 @@ import {
   f64_raddstoreexpminusmax,
   f64_rmax,
   f64_vscalesub,
+  nextRowMax,
 } from './reduce';
 
 /** Row-wise softmax of n rows of c (f32). */
 export function f32_softmax(x: usize, n: i32, c: i32, out: usize): void {
   const rowBytes = <usize>c << 2;
+  let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
     const yr = out + <usize>r * rowBytes;
-    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, f32_rmax_u16_acc4(xr, c), yr);
+    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, m, yr, r + 1 < n ? xr + rowBytes : 0);
+    m = nextRowMax;
     f32_vscalesub(yr, c, <f32>(1 / s), 0, 0);
   }
 }
@@ -43,11 +47,12 @@ function f32_vsubsub(x: usize, c: i32, m: f32, l: f32, out: usize): void {
 /** Row-wise log-softmax of n rows of c (f32). */
 export function f32_log_softmax(x: usize, n: i32, c: i32, out: usize): void {
   const rowBytes = <usize>c << 2;
+  let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
-    const m = f32_rmax_u16_acc4(xr, c);
-    const l = <f32>Math.log(f32_raddexpminusmax_u16_acc4(xr, c, m));
+    const l = <f32>Math.log(f32_raddexpminusmax_u16_acc4(xr, c, m, r + 1 < n ? xr + rowBytes : 0));
     f32_vsubsub(xr, c, m, l, out + <usize>r * rowBytes);
+    m = nextRowMax;
   }
 }
 

@@ -7,6 +7,7 @@
 // second pass scales it: grad_k = α·e_k − β·w_k with α = scale·a/s, β = scale·ε/c; the
 // target entry is then rewritten in f64 from its stored e_y. The target logit and the
 // smoothing sum are read before the exp pass, which may overwrite the logits (in-place).
+// The exp pass of a row also takes the max of the next (non-ignored) row.
 
 import {
   f32_raddexpminusmax_u16_acc4,
@@ -20,6 +21,7 @@ import {
   f64_rmax,
   f64_sum,
   f64_vscalesub,
+  nextRowMax,
 } from './reduce';
 
 /**
@@ -37,6 +39,9 @@ export function f32_sparse_xent(
   const smooth = eps > 0;
   const wsum: f64 = smooth ? (weight ? f32_sum_u16_acc4(weight, c) : <f64>c) : 0;
   let total: f64 = 0;
+  // The max of row r, when the exp pass of row r − 1 already took it.
+  let known = false;
+  let mKnown: f32 = 0;
   for (let r = 0; r < n; r++) {
     const x = logits + <usize>r * rowBytes;
     const g = grad ? grad + <usize>r * rowBytes : 0;
@@ -44,14 +49,18 @@ export function f32_sparse_xent(
     if (y == ignoreIndex) {
       if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), 0);
       if (g) memory.fill(g, 0, rowBytes);
+      known = false;
       continue;
     }
     const yo = <usize>y << 2;
     const wy: f64 = weight ? <f64>load<f32>(weight + yo) : 1;
-    const m = f32_rmax_u16_acc4(x, c);
+    const m = known ? mKnown : f32_rmax_u16_acc4(x, c);
     const dy = <f64>load<f32>(x + yo) - <f64>m;
     const sd = smooth ? f32_rdotminusmax(x, weight, c, m) : 0;
-    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g) : f32_raddexpminusmax_u16_acc4(x, c, m);
+    const xn = r + 1 < n && load<i32>(labels + (<usize>(r + 1) << 2)) != ignoreIndex ? x + rowBytes : 0;
+    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+    known = xn != 0;
+    mKnown = nextRowMax;
     const ls = Math.log(s);
     let loss = (1 - eps) * wy * (ls - dy);
     if (smooth) loss += epsc * (wsum * ls - sd);

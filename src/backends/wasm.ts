@@ -13,9 +13,9 @@
  *   [base, allocTop)     arrays handed out by allocF32 / allocF64 (zero-copy callers)
  *   [scratch, ...)       staging scratch, reused by every call
  *
- * Calls stage their arrays in blocks of rows (about BLOCK_ELEMENTS elements per array), so the
- * scratch never exceeds a few hundred KiB plus one row per array, whatever the input size, and
- * each block is still in cache when the kernel reads it. An array whose `.buffer` is the
+ * Calls stage their arrays in blocks of rows (about BLOCK_ELEMENTS elements per array: 256 KiB
+ * of f32), so the scratch stays within a few MiB (or one row per array, for rows wider than a
+ * block) whatever the input size, and each block is still in cache when the kernel reads it. An array whose `.buffer` is the
  * memory's buffer (one handed out by allocF32 / allocF64) is used in place and never copied.
  */
 
@@ -62,7 +62,7 @@ export interface WasmKernels extends Kernels {
    * A Float32Array of `length` (zero-filled) that lives in this instance's memory: pass it as an
    * input or output and no copy is made. Valid until the memory grows: growth detaches every
    * view (length 0, writes lost). It happens in allocF32 / allocF64 when the pool is full, and
-   * in a call only when its rows are wider than 16384 elements and need more scratch than any
+   * in a call only when its rows are wider than 65536 elements and need more scratch than any
    * call before (each allocation sets aside scratch for narrower rows). So: allocate what you
    * need first, then take `view(array)` of each; after any growth, `view(array)` gives a fresh
    * view of the same bytes with their contents (including kernel output) intact. Kernels
@@ -182,11 +182,12 @@ interface Operand {
 }
 
 /**
- * Elements per staged array per block (64 KiB of f32): a block's arrays stay in L2 between
- * the copy in, the kernel and the copy out. Measured at 4096x1000 and 512x50257: 16K, 64K and
- * 256K elements per block are within noise of each other; the smallest keeps scratch small.
+ * Elements per staged array per block (256 KiB of f32): a block's arrays stay in L2 between
+ * the copy in, the kernel and the copy out, and the per-block overhead (a JS→wasm call, two
+ * subarrays) stays small. Measured at 4096x1000 and 512x50257, staged: 4K elements is 5-10%
+ * slower, 16K to 256K are within noise of each other.
  */
-const BLOCK_ELEMENTS = 1 << 14;
+const BLOCK_ELEMENTS = 1 << 16;
 /**
  * Scratch set aside above every allocation: enough for any call whose rows are at most
  * BLOCK_ELEMENTS wide (seven staged arrays of f64), so such calls never grow the memory and
@@ -355,7 +356,8 @@ class WasmKernelSet implements WasmKernels {
   private run(n: number, c: number, ops: Operand[], call: (p: number[], rows: number) => number): number {
     if (n === 0) return 0;
     const places: Placement[] = ops.map(() => ({ offset: 0, staged: false, aliasOf: -1 }));
-    let anyRows = false;
+    // Widest staged row-array (elements per row): it sets the rows per block.
+    let stagedPerRow = 0;
     for (let i = 0; i < ops.length; i++) {
       const a = ops[i].array;
       if (!a) continue;
@@ -365,11 +367,14 @@ class WasmKernelSet implements WasmKernels {
         continue;
       }
       places[i].staged = true;
-      if (ops[i].perRow > 0) anyRows = true;
+      stagedPerRow = Math.max(stagedPerRow, ops[i].perRow);
       const j = ops[i].inPlaceOf;
       if (j !== undefined && places[j].staged) places[i].aliasOf = j;
     }
-    const rowsPerBlock = anyRows ? Math.min(n, Math.max(1, Math.floor(BLOCK_ELEMENTS / c))) : n;
+    // Blocks of rows only as wide as staging needs: with just labels or per-row losses staged,
+    // a block holds BLOCK_ELEMENTS rows, so the kernel sees long runs of rows (its exp pass
+    // reads ahead into the next row).
+    const rowsPerBlock = stagedPerRow > 0 ? Math.min(n, Math.max(1, Math.floor(BLOCK_ELEMENTS / stagedPerRow))) : n;
     let end = alignUp(this.allocTop, ALIGN);
     for (let i = 0; i < ops.length; i++) {
       const a = ops[i].array;
