@@ -18,7 +18,7 @@
  * and the inputs of the offending row.
  */
 import fc from 'fast-check';
-import { beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { availableBackends, createEngine, type Engine } from '../src/index.js';
 import {
   type RefResult,
@@ -221,6 +221,21 @@ function tolerance(prec: Precision, kind: Kind, want: number, amp = 0): number {
   return kind === 'loss' ? 2e-5 * Math.max(1, a) : 1e-6 * Math.max(1, amp) + 2e-5 * a;
 }
 
+/**
+ * XENT_PROPERTY_MARGINS=1 prints, per backend, output and precision, the largest |got − want| /
+ * tolerance seen (how much room each backend has).
+ */
+const MARGINS = process.env.XENT_PROPERTY_MARGINS ? new Map<string, { ratio: number; at: string }>() : null;
+let marginKey = '';
+let marginCase: () => string = () => '';
+
+function noteMargin(got: number, want: number, tol: number, at: () => string): void {
+  if (!MARGINS || !Number.isFinite(want)) return;
+  const ratio = Math.abs(got - want) / tol;
+  const m = MARGINS.get(marginKey);
+  if (!m || ratio > m.ratio) MARGINS.set(marginKey, { ratio, at: `${at()} in ${marginCase()}` });
+}
+
 function close(got: number, want: number, tol: number): boolean {
   if (Number.isNaN(want)) return Number.isNaN(got);
   if (!Number.isFinite(want)) return got === want;
@@ -235,6 +250,7 @@ class Mismatch extends Error {}
 function expectNumber(what: string, got: unknown, want: number, prec: Precision): void {
   if (typeof got !== 'number') throw new Mismatch(`${what}: expected a number, got ${fmtValue(got)}`);
   const tol = tolerance(prec, 'loss', want);
+  noteMargin(got, want, tol, () => `${what}: got ${got}, want ${want}`);
   if (!close(got, want, tol)) throw new Mismatch(`${what}: got ${got}, want ${want} (|Δ| ${Math.abs(got - want)}, tolerance ${tol})`);
 }
 
@@ -246,6 +262,7 @@ function expectArray(what: string, got: unknown, want: ArrayLike<number>, prec: 
   let first = '';
   for (let i = 0; i < want.length; i++) {
     const tol = tolerance(prec, kind, want[i], amp ? amp[i] : 0);
+    noteMargin(got[i], want[i], tol, () => `${what}[${i}] ${where(i)}: got ${got[i]}, want ${want[i]}, amp ${amp ? amp[i] : '-'}`);
     if (close(got[i], want[i], tol)) continue;
     if (bad++ === 0) first = `${what}[${i}] ${where(i)}: got ${got[i]}, want ${want[i]} (|Δ| ${Math.abs(got[i] - want[i])}, tolerance ${tol})`;
   }
@@ -314,6 +331,8 @@ interface Case {
   perElement: boolean;
   /** The names of the array arguments, for printing; 'labels' prints flat, the others as rows. */
   names: string[];
+  /** How the arrays were drawn (enough to draw them again). */
+  gen: string;
 }
 
 function describeCase(k: Case): string {
@@ -321,7 +340,7 @@ function describeCase(k: Case): string {
     const a = k.args[i] as ArrayLike<number>;
     return `${name}=${name === 'labels' ? fmtArray(a, 96) : fmtRows(a, k.c)}`;
   });
-  return `${k.method} ${k.prec} n=${k.n} c=${k.c} opts=${fmtOptions(k.opts)} ${inputs.join(' ')}`;
+  return `${k.method} ${k.prec} n=${k.n} c=${k.c} opts=${fmtOptions(k.opts)} ${inputs.join(' ')} (drawn from ${k.gen})`;
 }
 
 function whereIn(k: Case, perRowOutput: boolean): Where {
@@ -412,6 +431,7 @@ function sparseCase(p: SparseParams, method: string): Case {
       opts,
       perElement: false,
       names: ['logits', 'labels'],
+      gen: JSON.stringify(p),
       rowInputs: (i: number) => `label ${labelValues[i]}, logits ${rowOf(logitValues, c, i)}`,
       ref: () =>
         refSoftmaxCrossEntropy(logitValues, labelValues, {
@@ -511,6 +531,7 @@ function denseCase(p: DenseParams, method: string): Case {
       opts,
       perElement: false,
       names: ['logits', 'targets'],
+      gen: JSON.stringify(p),
       rowInputs: (i: number) => `targets ${rowOf(targetValues, c, i)}, logits ${rowOf(logitValues, c, i)}`,
       ref: () =>
         refSoftmaxCrossEntropyDense(logitValues, targetValues, {
@@ -591,6 +612,7 @@ function sigmoidCase(p: SigmoidParams, method: string): Case {
       opts,
       perElement: true,
       names: ['logits', 'targets'],
+      gen: JSON.stringify(p),
       rowInputs: (i: number) => `targets ${rowOf(targetValues, c, i)}, logits ${rowOf(logitValues, c, i)}`,
       ref: () =>
         refSigmoidCrossEntropy(logitValues, targetValues, {
@@ -670,6 +692,7 @@ function probCase(p: ProbParams, method: 'crossEntropy' | 'entropy' | 'klDiverge
       opts,
       perElement: false,
       names: method === 'entropy' ? ['p'] : ['p', 'q'],
+      gen: JSON.stringify(p),
       rowInputs: (i: number) => `p ${rowOf(pValues, c, i)}${method === 'entropy' ? '' : `, q ${rowOf(qValues, c, i)}`}`,
       ref: () => ({
         loss:
@@ -711,6 +734,8 @@ function call(engine: Engine, method: string, args: unknown[]): unknown {
 /** The engine's result for a case equals the reference's; the inputs are left as they were. */
 function checkAgainstReference(engine: Engine, k: Case): void {
   const ctx = `${engine.backend} ${k.method}`;
+  marginKey = `${ctx} ${k.prec === 'f64' ? 'f64' : 'f32'}`;
+  marginCase = () => describeCase(k);
   const want = k.ref();
   const unchanged = snapshot({ input0: k.args[0], input1: k.args[1], ...k.opts });
   const got = call(engine, k.method, k.args);
@@ -740,7 +765,7 @@ function rowwiseArb(method: 'softmax' | 'logSoftmax'): fc.Arbitrary<RowwiseCase>
   return rowwiseParamsArb.map((p) =>
     printable(
       { method, prec: p.prec, n: p.shape.n, c: p.shape.c, view: p.shape.view, out: p.out, values: makeLogits(p.logits, p.shape.n, p.shape.c, p.prec, (_i, k) => k !== 0) },
-      (k) => `${k.method} ${k.prec} n=${k.n} c=${k.c} out=${k.out}${k.view ? ' (input: a view)' : ''} logits=${fmtRows(k.values, k.c)}`,
+      (k) => `${k.method} ${k.prec} n=${k.n} c=${k.c} out=${k.out}${k.view ? ' (input: a view)' : ''} logits=${fmtRows(k.values, k.c)} (drawn from ${JSON.stringify(p)})`,
     ),
   );
 }
@@ -748,6 +773,7 @@ function rowwiseArb(method: 'softmax' | 'logSoftmax'): fc.Arbitrary<RowwiseCase>
 /** softmax / logSoftmax equal the reference; `out` (given or the input itself) is the result. */
 function checkRowwise(engine: Engine, k: RowwiseCase): void {
   const { n, c, values, method } = k;
+  marginKey = `${engine.backend} ${method} ${k.prec === 'f64' ? 'f64' : 'f32'}`;
   const want = method === 'softmax' ? refSoftmax(values, { classes: c }) : refLogSoftmax(values, { classes: c });
   let x = mainArray(values, k.prec, k.view);
   let out: Float | undefined;
@@ -1012,6 +1038,12 @@ function checkHistory(engine: Engine, h: HistoryCase): void {
 // =============================================================================================
 // The properties
 // =============================================================================================
+
+afterAll(() => {
+  if (!MARGINS) return;
+  const lines = [...MARGINS].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, m]) => `${m.ratio.toFixed(3).padStart(8)}  ${k}  — ${m.at}`);
+  console.log(`largest |got − want| / tolerance:\n${lines.join('\n')}`);
+});
 
 describe.each(availableBackends())('%s backend', (backend) => {
   let engine: Engine;
