@@ -126,6 +126,13 @@ export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void 
   if (b == 0) {
     if (ASC_FEATURE_SIMD) {
       const va = f32x4.splat(a);
+      for (; i + 16 <= c; i += 16) {
+        const p = x + (<usize>i << 2);
+        v128.store(p, f32x4.mul(v128.load(p), va));
+        v128.store(p, f32x4.mul(v128.load(p, 16), va), 16);
+        v128.store(p, f32x4.mul(v128.load(p, 32), va), 32);
+        v128.store(p, f32x4.mul(v128.load(p, 48), va), 48);
+      }
       for (; i + 4 <= c; i += 4) {
         const p = x + (<usize>i << 2);
         v128.store(p, f32x4.mul(v128.load(p), va));

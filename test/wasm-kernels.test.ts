@@ -1,7 +1,7 @@
 // Every WebAssembly build's Kernels against a plain float64 reference written here: random
 // shapes, weights, smoothing, ignoreIndex, -inf masks, NaN rows, in-place gradients, arrays
 // living in wasm memory, memory growth, and the 512 x 50257 loss to 1e-6 relative.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FloatArray, Kernels } from '../src/kernels.js';
 import { createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant } from '../src/backends/wasm.js';
 
@@ -562,6 +562,25 @@ describe('variant selection', () => {
       if (!supported.includes(v)) expect(() => createWasmKernels(v)).toThrow(/cannot run/);
     }
     expect(() => createWasmKernels('sse' as WasmVariant)).toThrow(/unknown/);
+  });
+
+  it('loads without Node globals (the browser path: no Buffer, no process, no fs)', async () => {
+    vi.resetModules();
+    const saved = { Buffer: globalThis.Buffer, process: globalThis.process };
+    const g = globalThis as Record<string, unknown>;
+    try {
+      delete g.Buffer;
+      g.process = undefined;
+      const fresh = await import('../src/backends/wasm.js');
+      const kern = fresh.createWasmKernels(fresh.supportedWasmVariants()[0]);
+      const rowLoss = new Float32Array(1);
+      kern.sparse({ logits: new Float32Array([0.1, 0.8, 0.1].map(Math.log)), labels: new Int32Array([1]), n: 1, c: 3, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad: null, gradScale: 1, rowScale: null });
+      // The seed example: -log(0.8) = 0.22.
+      expect(rowLoss[0]).toBeCloseTo(-Math.log(0.8), 6);
+    } finally {
+      g.Buffer = saved.Buffer;
+      g.process = saved.process;
+    }
   });
 
   it('instances are independent (own memory), modules are shared', () => {
