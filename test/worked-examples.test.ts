@@ -54,4 +54,9 @@ describe.each(BACKENDS)('worked examples on %s', (backend) => {
     // softmax(x) - onehot(y)
     expect(Array.from(grad)).toEqual([expect.closeTo(0.1, 6), expect.closeTo(-0.2, 6), expect.closeTo(0.1, 6)]);
   });
+
+  it("the README's quick start: two rows, mean 0.1755", () => {
+    const logits = new Float32Array([2.0, 0.5, -1.0, 0.1, 0.2, 3.0]);
+    expect(engine.softmaxCrossEntropy(logits, new Int32Array([0, 2]), { classes: 3 })).toBeCloseTo(0.17546, 5);
+  });
 });
