@@ -5,7 +5,7 @@
 // the adapter owns all memory above scratch_base().
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
-import { f32_sum_u16_acc4, f64_sum } from './reduce';
+import { f32_sum_u16_acc4 } from './reduce';
 
 export { f32_sparse_xent, f64_sparse_xent } from './sparse';
 export { f32_dense_xent, f64_dense_xent } from './dense';
@@ -38,9 +38,4 @@ export function f32_exp(x: usize, len: i32, out: usize): void {
 /** Σ_k x_k in one read pass: the throughput floor the losses are measured against. */
 export function f32_sum(x: usize, len: i32): f64 {
   return f32_sum_u16_acc4(x, len);
-}
-
-/** f64 twin of f32_sum. */
-export function f64_sum_all(x: usize, len: i32): f64 {
-  return f64_sum(x, len);
 }

@@ -3,7 +3,9 @@
 // living in wasm memory, memory growth, and the 512 x 50257 loss to 1e-6 relative.
 import { describe, expect, it, vi } from 'vitest';
 import type { FloatArray, Kernels } from '../src/kernels.js';
-import { createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant } from '../src/backends/wasm.js';
+import {
+  compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
+} from '../src/backends/wasm.js';
 
 // ---- float64 reference ----------------------------------------------------------------------
 
@@ -581,6 +583,14 @@ describe('variant selection', () => {
       g.Buffer = saved.Buffer;
       g.process = saved.process;
     }
+  });
+
+  it('compiles asynchronously ahead of the synchronous createWasmKernels', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/backends/wasm.js');
+    for (const v of supported) await fresh.compileWasmVariant(v);
+    await expect(compileWasmVariant('sse' as WasmVariant)).rejects.toThrow(/unknown/);
+    expect(fresh.createWasmKernels(supported[0]).sumF32(new Float32Array([1, 2, 3]))).toBe(6);
   });
 
   it('instances are independent (own memory), modules are shared', () => {

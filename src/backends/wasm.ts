@@ -94,12 +94,17 @@ function unsupported(variant: WasmVariant): Error {
   );
 }
 
+/** The variant's embedded bytes, after checking that this runtime can run it. */
+function bytesFor(variant: WasmVariant): Uint8Array<ArrayBuffer> {
+  if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
+  if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
+  return decodeBase64(wasmBinaries[variant]);
+}
+
 function moduleFor(variant: WasmVariant): WebAssembly.Module {
   let mod = modules.get(variant);
   if (!mod) {
-    if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
-    if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
-    mod = new WebAssembly.Module(decodeBase64(wasmBinaries[variant]));
+    mod = new WebAssembly.Module(bytesFor(variant));
     modules.set(variant, mod);
   }
   return mod;
@@ -112,9 +117,7 @@ function moduleFor(variant: WasmVariant): WebAssembly.Module {
  */
 export async function compileWasmVariant(variant: WasmVariant): Promise<void> {
   if (modules.has(variant)) return;
-  if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
-  if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
-  const mod = await WebAssembly.compile(decodeBase64(wasmBinaries[variant]));
+  const mod = await WebAssembly.compile(bytesFor(variant));
   if (!modules.has(variant)) modules.set(variant, mod);
 }
 
@@ -128,7 +131,6 @@ interface KernelExports {
   scratch_base(): number;
   f32_exp(x: number, len: number, out: number): void;
   f32_sum(x: number, len: number): number;
-  f64_sum_all(x: number, len: number): number;
   f32_sparse_xent: SparseFn;
   f64_sparse_xent: SparseFn;
   f32_dense_xent: DenseFn;
