@@ -59,11 +59,17 @@ function rowSumExp(x: FloatArray, off: number, c: number, m: number): number {
   return s0 + s1;
 }
 
-/** Σ w_k·(x_k - m) over a row, w = 1 when null; shifted by the max so no term cancels another. */
+/**
+ * Σ w_k·(x_k - m) over a row, w = 1 when null; shifted by the max so no term cancels another.
+ * A class of weight 0 contributes 0 even against a -inf logit (no 0·inf NaN).
+ */
 function rowWeightedShifted(x: FloatArray, off: number, c: number, m: number, w: FloatArray | null): number {
   let s = 0;
-  if (w) for (let k = 0; k < c; k++) s += w[k] * (x[off + k] - m);
-  else for (let k = 0; k < c; k++) s += x[off + k] - m;
+  if (w) {
+    for (let k = 0; k < c; k++) if (w[k] !== 0) s += w[k] * (x[off + k] - m);
+  } else {
+    for (let k = 0; k < c; k++) s += x[off + k] - m;
+  }
   return s;
 }
 
@@ -89,7 +95,7 @@ function sparse(a: SparseArgs): number {
     const logS = Math.log(s);
     const wy = w ? w[y] : 1;
     // -log p_k = (lse - x_k) = log s - (x_k - m)
-    let loss = (1 - eps) * wy * (logS - (x[off + y] - m));
+    let loss = wy === 0 ? 0 : (1 - eps) * wy * (logS - (x[off + y] - m));
     if (eps > 0) loss += e * (wSum * logS - rowWeightedShifted(x, off, c, m, w));
     if (rowLoss) rowLoss[r] = loss;
     total += loss;
