@@ -3,6 +3,7 @@
 // even for q = 0), never computed as 0·(-inf).
 
 import { f32x4_log } from './log';
+import { FLUSH } from './reduce';
 import { hsum } from './simd';
 
 // @ts-ignore: decorator
@@ -11,10 +12,6 @@ import { hsum } from './simd';
 @inline const ENTROPY: i32 = 1;
 // @ts-ignore: decorator
 @inline const KL: i32 = 2;
-
-/** Columns per f32-lane partial sum before it is flushed to f64. */
-// @ts-ignore: decorator
-@inline const SPAN: i32 = 4096;
 
 /** Σ of one span's terms of the given kind (−p·log q, −p·log p or p·(log p − log q)). */
 function f32_prob_span(p: usize, q: usize, len: i32, kind: i32): f64 {
@@ -61,9 +58,9 @@ function f32_prob_rows(p: usize, q: usize, n: i32, c: i32, rowLoss: usize, kind:
   for (let r = 0; r < n; r++) {
     const ro = <usize>r * rowBytes;
     let row: f64 = 0;
-    for (let k = 0; k < c; k += SPAN) {
+    for (let k = 0; k < c; k += FLUSH) {
       const o = ro + (<usize>k << 2);
-      row += f32_prob_span(p + o, q ? q + o : 0, min(SPAN, c - k), kind);
+      row += f32_prob_span(p + o, q ? q + o : 0, min(FLUSH, c - k), kind);
     }
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>row);
     total += row;

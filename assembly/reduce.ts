@@ -46,7 +46,7 @@ export function f32_rmax_u16_acc4(x: usize, c: i32): f32 {
  * gradient error 7.6e-6 unflushed, 1.2e-7 flushed.
  */
 // @ts-ignore: decorator
-@inline const FLUSH: i32 = 1024;
+@inline export const FLUSH: i32 = 1024;
 
 /** Max of the row passed as `xn` to the last exp pass (its second result). */
 export let nextRowMax: f32 = 0;
@@ -189,49 +189,49 @@ export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void 
   }
 }
 
-/** Σ_k w_k·(x_k − m) (w null: w_k = 1); every term is ≤ 0, so the sum does not cancel. */
+/**
+ * Σ_k w_k·(x_k − m) (w null: w_k = 1); every term is ≤ 0, so the sum does not cancel. A class
+ * of weight 0 adds 0 even against x_k = -inf (masked, not 0·inf). The f32 lane sums are
+ * flushed to f64 every FLUSH elements.
+ */
 export function f32_rdotminusmax(x: usize, w: usize, c: i32, m: f32): f64 {
-  let i = 0;
   let s: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vmax = f32x4.splat(m);
-    let vs0 = f32x4.splat(0);
-    let vs1 = vs0;
-    if (w == 0) {
-      for (; i + 8 <= c; i += 8) {
-        const p = x + (<usize>i << 2);
-        vs0 = f32x4.add(vs0, f32x4.sub(v128.load(p), vmax));
-        vs1 = f32x4.add(vs1, f32x4.sub(v128.load(p, 16), vmax));
-      }
-      for (; i + 4 <= c; i += 4) {
-        vs0 = f32x4.add(vs0, f32x4.sub(v128.load(x + (<usize>i << 2)), vmax));
-      }
-    } else {
-      for (; i + 8 <= c; i += 8) {
+  for (let b = 0; b < c; b += FLUSH) {
+    const e = min(c, b + FLUSH);
+    let i = b;
+    if (ASC_FEATURE_SIMD) {
+      const vmax = f32x4.splat(m);
+      let vs = f32x4.splat(0);
+      for (; i + 4 <= e; i += 4) {
         const o = <usize>i << 2;
-        vs0 = f32x4.add(vs0, f32x4.mul(f32x4.sub(v128.load(x + o), vmax), v128.load(w + o)));
-        vs1 = f32x4.add(vs1, f32x4.mul(f32x4.sub(v128.load(x + o, 16), vmax), v128.load(w + o, 16)));
+        const vd = f32x4.sub(v128.load(x + o), vmax);
+        if (w) {
+          const vw = v128.load(w + o);
+          vs = f32x4.add(vs, v128.andnot(f32x4.mul(vd, vw), f32x4.eq(vw, f32x4.splat(0))));
+        } else {
+          vs = f32x4.add(vs, vd);
+        }
       }
-      for (; i + 4 <= c; i += 4) {
-        const o = <usize>i << 2;
-        vs0 = f32x4.add(vs0, f32x4.mul(f32x4.sub(v128.load(x + o), vmax), v128.load(w + o)));
+      s += hsum(vs);
+    }
+    for (; i < e; i++) {
+      const o = <usize>i << 2;
+      const d = load<f32>(x + o) - m;
+      if (!w) {
+        s += <f64>d;
+      } else if (load<f32>(w + o) != 0) {
+        s += <f64>(d * load<f32>(w + o));
       }
     }
-    s = hsum(f32x4.add(vs0, vs1));
-  }
-  for (; i < c; i++) {
-    const o = <usize>i << 2;
-    const d = load<f32>(x + o) - m;
-    s += <f64>(w == 0 ? d : d * load<f32>(w + o));
   }
   return s;
 }
 
-/** Σ_k x_k, in blocks of 4096 flushed to f64 so long arrays keep their precision. */
+/** Σ_k x_k, the f32 lane sums flushed to f64 every FLUSH elements. */
 export function f32_sum_u16_acc4(x: usize, len: i32): f64 {
   let s: f64 = 0;
-  for (let b = 0; b < len; b += 4096) {
-    const e = min(len, b + 4096);
+  for (let b = 0; b < len; b += FLUSH) {
+    const e = min(len, b + FLUSH);
     let i = b;
     if (ASC_FEATURE_SIMD) {
       let vs0 = f32x4.splat(0);
@@ -301,13 +301,17 @@ export function f64_vscalesub(x: usize, c: i32, a: f64, b: f64, w: usize): void 
   }
 }
 
-/** Σ_k w_k·(x_k − m) (w null: w_k = 1). */
+/** Σ_k w_k·(x_k − m) (w null: w_k = 1); a class of weight 0 adds 0. */
 export function f64_rdotminusmax(x: usize, w: usize, c: i32, m: f64): f64 {
   let s: f64 = 0;
   for (let i = 0; i < c; i++) {
     const o = <usize>i << 3;
     const d = load<f64>(x + o) - m;
-    s += w == 0 ? d : d * load<f64>(w + o);
+    if (!w) {
+      s += d;
+    } else if (load<f64>(w + o) != 0) {
+      s += d * load<f64>(w + o);
+    }
   }
   return s;
 }

@@ -1,5 +1,7 @@
 // Softmax cross-entropy with integer labels (PyTorch F.cross_entropy, class indices), with
-// per-class weights, label smoothing and ignore_index, and the fused gradient.
+// per-class weights, label smoothing and ignore_index, and the fused gradient. A class of
+// weight 0 contributes 0 to the loss even against a -inf logit (no 0·inf), as in the dense
+// path where w·t' = 0 terms are dropped.
 //
 // Per row: m = max x, s = Σ exp(x_k − m), lse − x_k = log s − (x_k − m); every sum is of
 // non-negative (or non-positive) terms, so nothing cancels, and log and the row loss are
@@ -62,7 +64,7 @@ export function f32_sparse_xent(
     known = xn != 0;
     mKnown = nextRowMax;
     const ls = Math.log(s);
-    let loss = (1 - eps) * wy * (ls - dy);
+    let loss = wy == 0 ? 0 : (1 - eps) * wy * (ls - dy);
     if (smooth) loss += epsc * (wsum * ls - sd);
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>loss);
     total += loss;
@@ -104,7 +106,7 @@ export function f64_sparse_xent(
     const sd = smooth ? f64_rdotminusmax(x, weight, c, m) : 0;
     const s = f64_raddstoreexpminusmax(x, c, m, g);
     const ls = Math.log(s);
-    let loss = (1 - eps) * wy * (ls - dy);
+    let loss = wy == 0 ? 0 : (1 - eps) * wy * (ls - dy);
     if (smooth) loss += epsc * (wsum * ls - sd);
     if (rowLoss) store<f64>(rowLoss + (<usize>r << 3), loss);
     total += loss;

@@ -94,8 +94,10 @@ function sigmoidRef(
     const xi = x[i];
     const ti = t[i];
     const wi = w ? w[perElement ? i : k] : 1;
-    const lw = 1 + ((pw ? pw[k] : 1) - 1) * ti;
-    rows.push(wi * ((1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0))));
+    const pwk = pw ? pw[k] : 1;
+    const lw = 1 + (pwk - 1) * ti;
+    // (1−t)·x + lw·softplus(−x), with the x·(...) terms combined so nothing cancels.
+    rows.push(wi * ((xi >= 0 ? (1 - ti) * xi : -pwk * ti * xi) + lw * Math.log1p(Math.exp(-Math.abs(xi)))));
     const sig = 1 / (1 + Math.exp(xi));
     grad.push((elemScale ? elemScale[i] : scale) * wi * (1 - ti - lw * sig));
   }
@@ -275,13 +277,17 @@ describe.each(variants)('%s kernels', (variant) => {
       }
     });
 
-    run('sigmoid: extreme logits keep PyTorch’s tiny nonzero losses', () => {
-      const x = filled(T, 6, (i) => [100, -100, 40, -40, 0, 17][i]);
-      const t = filled(T, 6, (i) => [1, 0, 1, 0, 0.5, 1][i]);
-      const elemLoss = new T(6);
-      k().sigmoid({ logits: x, targets: t, n: 1, c: 6, weight: null, weightPerElement: false, posWeight: null, elemLoss, grad: null, gradScale: 1, elemScale: null });
+    run('sigmoid: extreme logits keep tiny nonzero losses; no cancellation; ±inf as PyTorch', () => {
+      const x = filled(T, 9, (i) => [100, -100, 40, -40, 0, 17, -91.5, -Infinity, Infinity][i]);
+      const t = filled(T, 9, (i) => [1, 0, 1, 0, 0.5, 1, 0.002, 0.5, 0][i]);
+      const elemLoss = new T(9);
+      k().sigmoid({ logits: x, targets: t, n: 1, c: 9, weight: null, weightPerElement: false, posWeight: null, elemLoss, grad: null, gradScale: 1, elemScale: null });
       // f32 results this small are subnormal: allow two steps of 2^-149.
-      expectClose(elemLoss, sigmoidRef(x, t, 1, 6, null, false, null, 1, null).rows, rtol * 2, prec === 'f32' ? 2 ** -148 : 0, 'elemLoss');
+      const ref = sigmoidRef(x, t, 1, 9, null, false, null, 1, null).rows;
+      expectClose(elemLoss.subarray(0, 7), ref.slice(0, 7), rtol * 2, prec === 'f32' ? 2 ** -148 : 0, 'elemLoss');
+      // PyTorch, (1−t)·x − lw·log_sigmoid(x): NaN at x = -inf, +inf at x = +inf with t < 1.
+      expect(elemLoss[7]).toBeNaN();
+      expect(elemLoss[8]).toBe(Infinity);
     });
 
     run('crossEntropy, entropy, klDivergence on probabilities, with zeros', () => {
