@@ -2,9 +2,7 @@
  * Reading test/golden/*.json (written by scripts/golden.py from PyTorch) and comparing results
  * against it with the project's stated tolerances.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/// <reference types="vite/client" />
 
 /** A number as the JSON holds it: JSON has no infinities or NaN, so those are strings. */
 export type Num = number | 'Infinity' | '-Infinity' | 'NaN';
@@ -51,14 +49,17 @@ export interface GoldenFile {
   cases: GoldenCase[];
 }
 
-const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+/**
+ * test/golden/*.json, bundled by Vite's import.meta.glob rather than read with node:fs, so that
+ * the golden suites run unchanged in the browser project too.
+ */
+const GOLDEN = import.meta.glob<Omit<GoldenFile, 'file'>>('./golden/*.json', { eager: true, import: 'default' });
 
 /** Every test/golden/*.json, in name order. */
 export function loadGolden(): GoldenFile[] {
-  return readdirSync(GOLDEN_DIR)
-    .filter((f) => f.endsWith('.json'))
+  return Object.keys(GOLDEN)
     .sort()
-    .map((file) => ({ file, ...(JSON.parse(readFileSync(join(GOLDEN_DIR, file), 'utf8')) as Omit<GoldenFile, 'file'>) }));
+    .map((path) => ({ file: path.slice(path.lastIndexOf('/') + 1), ...GOLDEN[path] }));
 }
 
 /** A JSON-encoded number back to a number ("Infinity" and friends included). */

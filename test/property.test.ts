@@ -225,7 +225,7 @@ function tolerance(prec: Precision, kind: Kind, want: number, amp = 0): number {
  * XENT_PROPERTY_MARGINS=1 prints, per backend, output and precision, the largest |got − want| /
  * tolerance seen (how much room each backend has).
  */
-const MARGINS = process.env.XENT_PROPERTY_MARGINS ? new Map<string, { ratio: number; at: string }>() : null;
+const MARGINS = globalThis.process?.env.XENT_PROPERTY_MARGINS ? new Map<string, { ratio: number; at: string }>() : null;
 let marginKey = '';
 let marginCase: () => string = () => '';
 
@@ -809,10 +809,11 @@ function seedOf(name: string): number {
 /**
  * Runs per property. XENT_PROPERTY_SCALE multiplies them and XENT_PROPERTY_SEED shifts every
  * seed, for longer soak runs (e.g. XENT_PROPERTY_SCALE=20 XENT_PROPERTY_SEED=7 npx vitest run
- * test/property.test.ts); the defaults keep the file at a few seconds.
+ * test/property.test.ts); the defaults keep the file at a few seconds. The knobs are read in Node
+ * only (the browser project has no process.env and runs the defaults).
  */
-const SCALE = Number(process.env.XENT_PROPERTY_SCALE ?? 1);
-const SEED_SHIFT = Number(process.env.XENT_PROPERTY_SEED ?? 0);
+const SCALE = Number(globalThis.process?.env.XENT_PROPERTY_SCALE ?? 1);
+const SEED_SHIFT = Number(globalThis.process?.env.XENT_PROPERTY_SEED ?? 0);
 const RUNS = Math.round(150 * SCALE);
 const RUNS_API = Math.round(40 * SCALE);
 const RUNS_HISTORY = Math.round(25 * SCALE);
