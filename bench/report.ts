@@ -35,6 +35,8 @@ export interface RunReport {
   date: string;
   command: string;
   machine: { cpu: string; cores: number; memoryGB: number; node: string; v8: string; platform: string; arch: string };
+  /** One-minute load average at the start and at the end: other work on a shared machine skews times. */
+  loadAverage: { start: number; end: number };
   budget: Budget;
   contenders: { id: string; kind: Contender['kind']; note: string }[];
   loadFailures: { family: string; error: string }[];
@@ -192,7 +194,8 @@ export function markdown(report: RunReport): string {
   out.push('', '</details>', '');
   const m = report.machine;
   out.push(
-    `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`. ` +
+    `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`; ` +
+      `load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end. ` +
       `Times are tinybench medians, ±rme the relative margin of error of the mean (95%); calls under ${report.budget.batchMs} ms are timed in batches (samples×batch calls).`,
     '',
   );

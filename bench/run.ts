@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       platform: process.platform,
       arch: process.arch,
     },
+    loadAverage: { start: os.loadavg()[0], end: 0 },
     budget: options.budget,
     contenders: selected.map(({ id, kind, note }) => ({ id, kind, note })),
     loadFailures,
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  report.loadAverage.end = os.loadavg()[0];
   addRatios(report.tasks);
   console.log(terminalTable(report));
 
