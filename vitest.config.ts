@@ -1,7 +1,7 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { relaxedSimdSupported } from './src/backends/features.js';
-import { CHROMIUM_LAUNCH } from './test/chromium.js';
+import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
 
 /**
  * Two projects, both run by `npm test`:

@@ -1,19 +1,19 @@
 /**
- * How every browser test and the browser benchmark launch Chromium: Debian's package at
- * /usr/bin/chromium (CI installs it with apt; Playwright downloads nothing), headless, with
+ * How the browser tests and the browser benchmark launch Chromium: Debian's package at
+ * /usr/bin/chromium (CI installs it with apt; Playwright downloads no browser), headless, with
  * the network services a test run has no use for turned off. XENT_CHROMIUM overrides the path.
  */
-import type { LaunchOptions } from 'playwright';
+import { chromium, type Browser, type LaunchOptions, type Page } from 'playwright';
 
 /** The Chromium executable. */
 export const CHROMIUM_PATH = process.env.XENT_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Options for `chromium.launch` (Playwright) and the Vitest browser provider. */
+/** Options for Playwright's `chromium.launch`, and for the Vitest browser provider. */
 export const CHROMIUM_LAUNCH: LaunchOptions = {
   executablePath: CHROMIUM_PATH,
   headless: true,
   args: [
-    // Containers and CI machines run as root without user namespaces: no sandbox there.
+    // CI machines and containers run as root without user namespaces: no sandbox there.
     '--no-sandbox',
     '--disable-gpu',
     '--disable-quic',
@@ -23,3 +23,25 @@ export const CHROMIUM_LAUNCH: LaunchOptions = {
     '--disable-sync',
   ],
 };
+
+/** A launched Chromium with one page whose uncaught errors and console errors are collected. */
+export interface ChromiumPage {
+  browser: Browser;
+  page: Page;
+  /** Uncaught exceptions, console.error lines and failed requests, in order. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium (throwing if it cannot) and opens a blank page. */
+export async function openChromium(): Promise<ChromiumPage> {
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  return { browser, page, errors, close: () => browser.close() };
+}
