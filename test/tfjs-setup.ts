@@ -1,0 +1,78 @@
+/**
+ * TensorFlow.js for the xent/tfjs suites: the cpu and wasm backends, in Node and in the browser
+ * project, and a seeded generator for their inputs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export { tf };
+
+/** The tfjs backends the adapter is tested on. */
+export const TF_BACKENDS = ['cpu', 'wasm'] as const;
+export type TfBackend = (typeof TF_BACKENDS)[number];
+
+/** Where the backend's .wasm files are: the package's dist/ (a path in Node, a URL in a browser). */
+async function wasmDir(): Promise<string> {
+  if (typeof window !== 'undefined') return new URL('/node_modules/@tensorflow/tfjs-backend-wasm/dist/', window.location.href).href;
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  return path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
+}
+
+let configured: Promise<void> | undefined;
+
+/** Production mode (no debug checks, no Node.js banner) and the wasm backend's files, once. */
+function configure(): Promise<void> {
+  configured ??= (async () => {
+    tf.enableProdMode();
+    setWasmPaths(await wasmDir());
+    // One thread: no worker files to find, and the same arithmetic in every run.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  })();
+  return configured;
+}
+
+/** Switches TensorFlow.js to `name`, or throws. */
+export async function useTfBackend(name: TfBackend): Promise<void> {
+  await configure();
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+}
+
+/** mulberry32: seeded uniform numbers in [0, 1). */
+export function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n seeded normal numbers with standard deviation `sd` (Box–Muller). */
+export function normals(n: number, sd: number, seed: number): Float32Array {
+  const rand = uniform(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = sd * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  return out;
+}
+
+/** n seeded integers in [0, c). */
+export function classIds(n: number, c: number, seed: number): Int32Array {
+  const rand = uniform(seed);
+  return Int32Array.from({ length: n }, () => Math.floor(rand() * c));
+}
+
+/** One-hot float32 rows of the ids (built as int32 then cast: tfjs-backend-wasm 4.22's float32 oneHot is wrong). */
+export function oneHot(ids: Int32Array, c: number, shape?: number[]): tf.Tensor {
+  return tf.tidy(() => {
+    const t = tf.oneHot(tf.tensor1d(ids, 'int32'), c).toFloat();
+    return shape ? t.reshape(shape) : t;
+  });
+}
+
+/** Values of a tensor as a plain array, to compare. */
+export function values(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
