@@ -103,7 +103,7 @@ export function f32_dense_xent(
     const ss = f32_rdense_terms(x, t, weight, c, m, keep, add);
     const sw = termsWeight;
     const xn = r + 1 < n ? x + rowBytes : 0;
-    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, 0, 0) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
     m = nextRowMax;
     const loss = sw == 0 ? 0 : sw * Math.log(s) - ss;
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>loss);

@@ -62,12 +62,15 @@ export let nextRowMax: f32 = 0;
  */
 // @ts-ignore: decorator
 @inline
-function f32_exppass_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, stores: bool, withNext: bool): f64 {
+function f32_exppass_u16_acc4(
+  x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withNext: bool, withScale: bool,
+): f64 {
   let i = 0;
   let s: f64 = 0;
   let mn: f32 = -Infinity;
   if (ASC_FEATURE_SIMD) {
     const vmax = f32x4.splat(m);
+    const valpha = f32x4.splat(alpha);
     let vm0 = f32x4.splat(-Infinity);
     let vm1 = vm0;
     let vs0 = f32x4.splat(0);
@@ -86,6 +89,12 @@ function f32_exppass_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, s
         vm1 = f32x4.pmax(vm1, v128.load(xn + o, 16));
         vm0 = f32x4.pmax(vm0, v128.load(xn + o, 32));
         vm1 = f32x4.pmax(vm1, v128.load(xn + o, 48));
+      }
+      if (withScale) {
+        v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
+        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 16), valpha), 16);
+        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 32), valpha), 32);
+        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 48), valpha), 48);
       }
       const ve0 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
       const ve1 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 16), vmax));
@@ -106,6 +115,7 @@ function f32_exppass_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, s
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
       if (withNext) vm0 = f32x4.pmax(vm0, v128.load(xn + o));
+      if (withScale) v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
       const ve = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
       if (stores) v128.store(out + o, ve);
       vs0 = f32x4.add(vs0, ve);
@@ -116,6 +126,7 @@ function f32_exppass_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, s
   for (; i < c; i++) {
     const o = <usize>i << 2;
     if (withNext) mn = max(mn, load<f32>(xn + o));
+    if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
     const e = f32_expminusmax_rr2_p5(load<f32>(x + o) - m);
     if (stores) store<f32>(out + o, e);
     s += <f64>e;
@@ -127,15 +138,24 @@ function f32_exppass_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, s
 /** Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, false, true)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false);
 }
 
-/** As f32_raddexpminusmax_u16_acc4, storing each exp(x_k − m) to out (which may be x itself). */
-export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize): f64 {
+/**
+ * As f32_raddexpminusmax_u16_acc4, storing each exp(x_k − m) to out (which may be x itself);
+ * if gp is not 0, the same loop also multiplies the c floats at gp (the previous row's
+ * gradient) by alpha, so that pass rides on this one's exp arithmetic.
+ */
+export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  if (gp) {
+    return xn
+      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true)
+      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true);
+  }
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, true, true)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, true, false);
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false);
 }
 
 /** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */

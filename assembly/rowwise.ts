@@ -21,7 +21,7 @@ export function f32_softmax(x: usize, n: i32, c: i32, out: usize): void {
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
     const yr = out + <usize>r * rowBytes;
-    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, m, yr, r + 1 < n ? xr + rowBytes : 0);
+    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, m, yr, r + 1 < n ? xr + rowBytes : 0, 0, 0);
     m = nextRowMax;
     f32_vscalesub(yr, c, <f32>(1 / s), 0, 0);
   }
