@@ -5,9 +5,8 @@
  * training operators. A timed call wraps the same arrays in ort.Tensor, awaits session.run (which
  * copies them into the runtime's memory) and reads the outputs.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { softmaxCrossEntropyModel } from '../onnx-model.js';
+import { packageDirUrl } from '../package-dir.js';
 import type { Family } from './types.js';
 
 /** onnxruntime-web, loaded from the .wasm files in node_modules. */
@@ -16,7 +15,7 @@ export const onnxFamily: Family = {
   async load() {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
-    ort.env.wasm.wasmPaths = new URL('./', pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-web'))).href;
+    ort.env.wasm.wasmPaths = packageDirUrl('onnxruntime-web');
     ort.env.logLevel = 'error';
     // Load the runtime now, so that a broken install is a load failure rather than a task error.
     await (await ort.InferenceSession.create(softmaxCrossEntropyModel(1, 2, false))).release();

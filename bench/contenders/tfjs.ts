@@ -5,8 +5,7 @@
  * a user pays: creating the tensors, the one-hot labels the API requires, the loss (and its
  * gradient through tf.valueAndGrad), and reading the results back with dataSync.
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { packageDirUrl } from '../package-dir.js';
 import type { Contender, Family } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
@@ -79,8 +78,8 @@ export const tfjsWasmFamily: Family = {
   async load() {
     const tf = await loadTf();
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dist = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
-    wasm.setWasmPaths(dist + path.sep);
+    const dist = packageDirUrl('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(dist);
     // One thread, like xent and onnxruntime-web here: the comparison is per core.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) throw new Error(`tfjs-backend-wasm did not initialise from ${dist}`);
