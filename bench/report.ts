@@ -34,7 +34,8 @@ export type TaskRecord = {
 export interface RunReport {
   date: string;
   command: string;
-  machine: { cpu: string; cores: number; memoryGB: number; node: string; v8: string; platform: string; arch: string };
+  /** `browser` is set when the run was in a browser (bench:browser): then `v8` is the browser's, `node` the driver's. */
+  machine: { cpu: string; cores: number; memoryGB: number; node: string; v8: string; platform: string; arch: string; browser?: string };
   /** One-minute load average at the start and at the end: other work on a shared machine skews times. */
   loadAverage: { start: number; end: number };
   budget: Budget;
@@ -149,6 +150,11 @@ export function terminalTable(report: RunReport): string {
   return lines.join('\n');
 }
 
+/** The JavaScript runtime measured: Node, or the browser (with its V8). */
+export function runtimeText(m: RunReport['machine']): string {
+  return m.browser ? `${m.browser} (V8 ${m.v8})` : `Node ${m.node}`;
+}
+
 /**
  * The markdown for the README: per mode, throughput by contender and shape, then the details
  * (medians, margins, samples) and how the run was made.
@@ -194,7 +200,7 @@ export function markdown(report: RunReport): string {
   out.push('', '</details>', '');
   const m = report.machine;
   out.push(
-    `${m.cpu} (${m.cores} cores), Node ${m.node}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`; ` +
+    `${m.cpu} (${m.cores} cores), ${runtimeText(m)}, ${m.platform}/${m.arch}; ${report.date}; \`${report.command}\`; ` +
       `load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end. ` +
       `Times are tinybench medians, ±rme the relative margin of error of the mean (95%); calls under ${report.budget.batchMs} ms are timed in batches (samples×batch calls).`,
     '',

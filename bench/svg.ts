@@ -2,7 +2,7 @@
  * The chart for the README: throughput (million logits per second, log scale) by shape and
  * contender, one panel per mode, hand-written SVG with a legend and a tooltip on every bar.
  */
-import { MODE_TITLE, formatRate, type RunReport, type TaskRecord } from './report.js';
+import { MODE_TITLE, formatRate, runtimeText, type RunReport, type TaskRecord } from './report.js';
 
 type OkTask = Extract<TaskRecord, { status: 'ok' }>;
 
@@ -102,7 +102,7 @@ export function chart(report: RunReport): string {
     out.push(`<text transform="translate(16 ${y0 + PANEL_H / 2}) rotate(-90)" text-anchor="middle" fill="#555">M logits/s</text>`);
   });
   const m = report.machine;
-  out.push(`<text x="${LEFT}" y="${H - 12}" fill="#777" font-size="11">${esc(`${m.cpu}, Node ${m.node}, ${report.date}; × = wrong answer or failed; hover a bar for median and margin of error`)}</text>`);
+  out.push(`<text x="${LEFT}" y="${H - 12}" fill="#777" font-size="11">${esc(`${m.cpu}, ${runtimeText(m)}, ${report.date}; × = wrong answer or failed; hover a bar for median and margin of error`)}</text>`);
   out.push('</svg>', '');
   return out.join('\n');
 }
