@@ -15,8 +15,11 @@
  *
  * Calls stage their arrays in blocks of rows (about BLOCK_ELEMENTS elements per array: 256 KiB
  * of f32), so the scratch stays within a few MiB (or one row per array, for rows wider than a
- * block) whatever the input size, and each block is still in cache when the kernel reads it. An array whose `.buffer` is the
- * memory's buffer (one handed out by allocF32 / allocF64) is used in place and never copied.
+ * block) whatever the input size, and each block is still in cache when the kernel reads it.
+ * An array whose `.buffer` is the memory's buffer (one handed out by allocF32 / allocF64) is
+ * used in place and never copied. When an output is the staged input's own array (an in-place
+ * gradient) or not, the kernel computes in place in the input's scratch and the block is
+ * copied out once.
  */
 
 import type {
@@ -270,13 +273,18 @@ class WasmKernelSet implements WasmKernels {
    * the scratch a call overwrites.
    */
   private offsetInMemory(array: Staged): number {
-    const block = this.blocks.get(array as FloatArray);
-    if (block?.live) return block.offset;
-    if (array.buffer !== this.memory.buffer) return -1;
-    if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
-      throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
+    if (array.buffer === this.memory.buffer) {
+      if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
+        throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
+      }
+      return array.byteOffset;
     }
-    return array.byteOffset;
+    // Detached views have no bytes; only then is the (slower) identity lookup needed.
+    if (array.byteLength === 0) {
+      const block = this.blocks.get(array as FloatArray);
+      if (block?.live) return block.offset;
+    }
+    return -1;
   }
 
   // ---- zero-copy allocation --------------------------------------------------------------
