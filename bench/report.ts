@@ -152,7 +152,7 @@ export function terminalTable(report: RunReport): string {
 
 /** The JavaScript runtime measured: Node, or the browser (with its V8). */
 export function runtimeText(m: RunReport['machine']): string {
-  return m.browser ? `${m.browser} (V8 ${m.v8})` : `Node ${m.node}`;
+  return m.browser ? `${m.browser}, V8 ${m.v8}` : `Node ${m.node}`;
 }
 
 /**
