@@ -17,9 +17,9 @@
  * of f32), so the scratch stays within a few MiB (or one row per array, for rows wider than a
  * block) whatever the input size, and each block is still in cache when the kernel reads it.
  * An array whose `.buffer` is the memory's buffer (one handed out by allocF32 / allocF64) is
- * used in place and never copied. When an output is the staged input's own array (an in-place
- * gradient) or not, the kernel computes in place in the input's scratch and the block is
- * copied out once.
+ * used in place and never copied. A gradient (or softmax output) whose input is staged is
+ * computed in place in that input's scratch, whether or not the caller asked for an in-place
+ * result, and each block is copied out once.
  */
 
 import type {
