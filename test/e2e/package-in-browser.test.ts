@@ -5,18 +5,14 @@
  * In both, every backend compiles synchronously on the main thread (Chromium refuses that only
  * for modules over 8 MB; ours are tens of KB) and 'auto' picks relaxed SIMD.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openChromium, type ChromiumPage } from '../../scripts/chromium.js';
 import { serveStatic } from '../../scripts/static-server.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { unpackPackage } from './packed.js';
 
 /** The app: what a user writes, importing the package by its name. */
 const MAIN_JS = `import { availableBackends, createEngine, createEngineSync, softmaxCrossEntropy } from 'xent';
@@ -48,14 +44,8 @@ let tmp: string;
 let chrome: ChromiumPage;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xent-pack-'));
-  const [{ filename }] = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
-  ) as { filename: string }[];
-  const pkg = path.join(tmp, 'xent');
-  await mkdir(pkg);
-  execFileSync('tar', ['xzf', path.join(tmp, filename), '-C', pkg, '--strip-components=1']);
+  const pkg = await unpackPackage(tmp);
   for (const app of ['static', 'vite']) {
     await mkdir(path.join(tmp, app, 'node_modules'), { recursive: true });
     await symlink(pkg, path.join(tmp, app, 'node_modules/xent'), 'dir');
