@@ -24,7 +24,7 @@ export const Reduction = { NONE: 0, MEAN: 1, SUM: 2, SUM_BY_NONZERO_WEIGHTS: 3 }
 export type ReductionValue = (typeof Reduction)[keyof typeof Reduction] | tfc.Reduction;
 
 /** What the losses use of TensorFlow.js: pass the `@tensorflow/tfjs` (or `-core`) namespace. */
-export type TfNamespace = Pick<typeof tfc, 'Tensor' | 'customGrad' | 'dispose' | 'engine' | 'mul' | 'reshape' | 'tensor'>;
+export type TfNamespace = Pick<typeof tfc, 'Tensor' | 'customGrad' | 'engine' | 'getBackend' | 'mul' | 'reshape' | 'tensor'>;
 
 /** The losses, bound to one TensorFlow.js namespace and one xent engine. */
 export interface TfLosses {
@@ -139,22 +139,25 @@ function denominatorOf(reduction: ReductionValue, count: number, stats: { sum: n
 /** 1 / denominator; a zero denominator gives a zero loss and gradient (tf.losses: NaN or ±Infinity). */
 const inverse = (d: number) => (d === 0 ? 0 : 1 / d);
 
-/** One loss computed by the engine: its value (flat) and, when asked for, its gradient. */
-interface Computed {
-  /** The scalar loss, or the per-row / per-element losses for NONE. */
-  value: number | FloatOutput;
-  grad: FloatOutput | null;
-}
+/**
+ * One loss on the engine: the scalar loss, or the per-row / per-element losses for NONE; with
+ * `grad` given, the gradient w.r.t. the logits is written into it in the same call.
+ */
+type Compute = (x: Float32Array, grad: Float32Array | null) => number | FloatOutput;
 
 /** The options every engine call here gets; the loss adds its own (smoothing, weights). */
 interface CallOptions {
   classes: number;
   reduction: 'none' | 'sum';
+  gradOut?: Float32Array;
   gradOutput?: number | Float32Array;
 }
 
-/** One engine call: the loss, with the gradient when `withGrad`. */
-type EngineCall = (x: Float32Array, opts: CallOptions, withGrad: boolean) => { loss: Loss; grad?: FloatOutput };
+/** One engine call: the loss, and the gradient into `opts.gradOut` when it is given. */
+type EngineCall = (x: Float32Array, opts: CallOptions) => Loss;
+
+/** Gradient arrays kept for reuse, at most this many. */
+const SPARE_LIMIT = 4;
 
 /** xent's ignoreIndex is disabled here: tf has none, and every label must be a class. */
 const NO_IGNORE = Number.MAX_SAFE_INTEGER;
@@ -169,32 +172,43 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
    * Reads the logits, has `compute` run the engine (with the gradient only while tf records a
    * tape), and returns the loss tensor; the gradient goes to tf through tf.customGrad.
    */
-  function run(
-    logitsIn: TensorInput,
-    lossShape: number[],
-    logits: Read,
-    compute: (x: Float32Array, withGrad: boolean) => Computed,
-    reduction: ReductionValue,
-  ): tfc.Tensor {
+  /**
+   * Gradient arrays whose upload has been copied, free for the next step. Only tfjs-backend-wasm
+   * copies on upload (into its heap); other backends keep the array itself (cpu stores it as the
+   * tensor's data, webgl until it uploads), so there each step's gradient is a fresh array.
+   */
+  const spare: Float32Array[] = [];
+  const gradArray = (size: number, reuse: boolean) => {
+    const i = reuse ? spare.findIndex((a) => a.length === size) : -1;
+    return i < 0 ? new Float32Array(size) : spare.splice(i, 1)[0];
+  };
+
+  function run(logitsIn: TensorInput, lossShape: number[], logits: Read, compute: Compute, reduction: ReductionValue): tfc.Tensor {
     const x = float32(logits.values);
     const valueTensor = (v: number | FloatOutput) => (typeof v === 'number' ? tf.tensor(v, [], 'float32') : tf.tensor(v, lossShape, 'float32'));
-    if (!(logitsIn instanceof tf.Tensor) || !tf.engine().isTapeOn()) return valueTensor(compute(x, false).value);
-    const { value, grad } = compute(x, true);
-    let g: FloatOutput | null = grad;
+    if (!(logitsIn instanceof tf.Tensor) || !tf.engine().isTapeOn()) return valueTensor(compute(x, null));
+    const reuse = tf.getBackend() === 'wasm';
+    // Taken until this loss's gradient is uploaded, so that two losses on one tape never share it.
+    let grad: Float32Array | null = gradArray(x.length, reuse);
+    const value = compute(x, grad);
     const op = tf.customGrad(() => ({
       value: valueTensor(value),
       gradFunc: (dy: tfc.Tensor) => {
-        const out = g!;
-        g = null;
-        // Per-row (or per-element) losses: the upstream gradient scales each row on the device.
+        const out = grad!;
+        grad = null;
+        let result: tfc.Tensor;
         if (reduction === Reduction.NONE) {
+          // Per-row (or per-element) losses: the upstream gradient scales each row on the device.
           const rows = logits.shape.length === lossShape.length ? dy : tf.reshape(dy, [...lossShape, 1]);
-          return tf.mul(tf.tensor(out, logits.shape, 'float32'), rows);
+          result = tf.mul(tf.tensor(out, logits.shape, 'float32'), rows);
+        } else {
+          // A scalar loss: dy is one number, usually 1; scale in place before the one upload.
+          const s = dy.dataSync()[0];
+          if (s !== 1) for (let i = 0; i < out.length; i++) out[i] *= s;
+          result = tf.tensor(out, logits.shape, 'float32');
         }
-        // A scalar loss: dy is one number, usually 1; scale in place before the one upload.
-        const s = dy.dataSync()[0];
-        if (s !== 1) for (let i = 0; i < out.length; i++) out[i] *= s;
-        return tf.tensor(out, logits.shape, 'float32');
+        if (reuse && spare.length < SPARE_LIMIT) spare.push(out);
+        return result;
       },
     }));
     return op(logitsIn);
@@ -219,25 +233,26 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
     const call = labelsFor(logits, lossShape);
     const rowWeight = weightsIn == null ? null : broadcast(method, read(tf, weightsIn), lossShape);
     const scale = inverse(denominatorOf(reduction, rows, rowWeight && weightStats(rowWeight)));
-    const compute = (x: Float32Array, withGrad: boolean): Computed => {
+    const compute: Compute = (x, grad) => {
       if (rowWeight || reduction === Reduction.NONE) {
         const opts: CallOptions = { classes, reduction: 'none' };
-        if (withGrad && rowWeight) opts.gradOutput = rowWeight.map((w) => w * (reduction === Reduction.NONE ? 1 : scale));
-        const { loss, grad } = call(x, opts, withGrad);
-        const perRow = loss as FloatOutput;
-        if (!rowWeight) return { value: perRow, grad: grad ?? null };
+        if (grad) {
+          opts.gradOut = grad;
+          if (rowWeight) opts.gradOutput = rowWeight.map((w) => w * (reduction === Reduction.NONE ? 1 : scale));
+        }
+        const perRow = call(x, opts) as FloatOutput;
+        if (!rowWeight) return perRow;
         if (reduction === Reduction.NONE) {
           for (let i = 0; i < rows; i++) perRow[i] *= rowWeight[i];
-          return { value: perRow, grad: grad ?? null };
+          return perRow;
         }
         let total = 0;
         for (let i = 0; i < rows; i++) total += rowWeight[i] * perRow[i];
-        return { value: scale === 0 ? 0 : total * scale, grad: grad ?? null };
+        return scale === 0 ? 0 : total * scale;
       }
       const opts: CallOptions = { classes, reduction: 'sum' };
-      if (withGrad) opts.gradOutput = scale;
-      const { loss, grad } = call(x, opts, withGrad);
-      return { value: scale === 0 ? 0 : (loss as number) * scale, grad: grad ?? null };
+      if (grad) Object.assign(opts, { gradOut: grad, gradOutput: scale });
+      return scale === 0 ? 0 : (call(x, opts) as number) * scale;
     };
     return run(logitsIn, lossShape, logits, compute, reduction);
   }
@@ -252,9 +267,9 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
         throw new RangeError(`${method}: onehotLabels shape ${shapeText(labels.shape)} and logits shape ${shapeText(logits.shape)} must match`);
       }
       const targets = float32(labels.values);
-      return (x, opts, withGrad) => {
+      return (x, opts) => {
         const o = { ...opts, labelSmoothing: eps };
-        return withGrad ? engine.softmaxCrossEntropyDenseWithGrad(x, targets, o) : { loss: engine.softmaxCrossEntropyDense(x, targets, o) };
+        return opts.gradOut ? engine.softmaxCrossEntropyDenseWithGrad(x, targets, o).loss : engine.softmaxCrossEntropyDense(x, targets, o);
       };
     });
   };
@@ -270,9 +285,9 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
       }
       // Int32Array (an int32 tensor) goes to the kernels as it is; float labels must hold integers.
       const ids = labels.values as Int32Array | Float32Array;
-      return (x, opts, withGrad) => {
+      return (x, opts) => {
         const o = { ...opts, ignoreIndex: NO_IGNORE };
-        return withGrad ? engine.softmaxCrossEntropyWithGrad(x, ids, o) : { loss: engine.softmaxCrossEntropy(x, ids, o) };
+        return opts.gradOut ? engine.softmaxCrossEntropyWithGrad(x, ids, o).loss : engine.softmaxCrossEntropy(x, ids, o);
       };
     });
   };
@@ -306,12 +321,12 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
       }
     }
     const scale = inverse(denominatorOf(reduction, size, stats));
-    const compute = (x: Float32Array, withGrad: boolean): Computed => {
+    const compute: Compute = (x, grad) => {
       const opts = { classes, reduction: reduction === Reduction.NONE ? ('none' as const) : ('sum' as const), ...(weight && { weight }) };
-      const { loss, grad } = withGrad
-        ? engine.sigmoidCrossEntropyWithGrad(x, targets, { ...opts, gradOutput: reduction === Reduction.NONE ? 1 : scale })
-        : { loss: engine.sigmoidCrossEntropy(x, targets, opts), grad: null };
-      return { value: typeof loss === 'number' ? (scale === 0 ? 0 : loss * scale) : loss, grad };
+      const loss = grad
+        ? engine.sigmoidCrossEntropyWithGrad(x, targets, { ...opts, gradOut: grad, gradOutput: reduction === Reduction.NONE ? 1 : scale }).loss
+        : engine.sigmoidCrossEntropy(x, targets, opts);
+      return typeof loss === 'number' ? (scale === 0 ? 0 : loss * scale) : loss;
     };
     return run(logitsIn, shape, logits, compute, reduction);
   };

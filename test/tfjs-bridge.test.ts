@@ -101,6 +101,30 @@ for (const backend of TF_BACKENDS) {
       expect(calls).toEqual(['sigmoidCrossEntropyWithGrad']);
     });
 
+    it('several losses on one tape, step after step, keep their own gradients', () => {
+      const step = (sce: typeof losses.softmaxCrossEntropy, sig: typeof losses.sigmoidCrossEntropy) =>
+        tf.valueAndGrad((t: Tensor) => tf.add(sce(hot, t), sig(hot, t.mul(2))).add(sce(hot, t.neg())) as tf.Scalar)(x);
+      for (let i = 0; i < 3; i++) {
+        const ours = step(losses.softmaxCrossEntropy, losses.sigmoidCrossEntropy);
+        const theirs = step(tf.losses.softmaxCrossEntropy, tf.losses.sigmoidCrossEntropy);
+        expect(Math.abs(values(ours.value)[0] - values(theirs.value)[0])).toBeLessThan(1e-5);
+        const g = values(ours.grad);
+        const tg = values(theirs.grad);
+        for (let k = 0; k < g.length; k++) expect(Math.abs(g[k] - tg[k])).toBeLessThan(1e-5);
+        tf.dispose([ours.value, ours.grad, theirs.value, theirs.grad]);
+      }
+    });
+
+    it('a gradient handed to the caller keeps its values through later steps', () => {
+      const grad = tf.grad((t: Tensor) => losses.softmaxCrossEntropy(hot, t));
+      const first = grad(x);
+      const before = values(first);
+      const other = tf.tidy(() => x.mul(-3));
+      tf.dispose([grad(other), grad(other), grad(x.neg())]);
+      expect(values(first)).toEqual(before);
+      tf.dispose([first, other]);
+    });
+
     it('treats labels and weights as constants: tf finds no gradient for them', () => {
       const w = tf.ones([N]);
       expect(() => tf.grad((y: Tensor) => losses.softmaxCrossEntropy(y, x))(hot)).toThrow(/Cannot compute gradient/);
