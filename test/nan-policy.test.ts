@@ -98,4 +98,17 @@ describe.each(BACKENDS)('non-finite values on %s', (backend) => {
     const p = engine.softmax(new Float32Array([-Infinity, 0, 0, -Infinity]), { classes: 4 });
     expect(Array.from(p)).toEqual([0, 0.5, 0.5, 0]);
   });
+
+  it('a class of weight 0 contributes nothing, even against a -inf logit (sparse agrees with dense)', () => {
+    const x = new Float32Array([0, -Infinity, 1]);
+    const opts = { classes: 3, weight: [1, 0, 1], labelSmoothing: 0.1 };
+    const sparse = engine.softmaxCrossEntropyWithGrad(x, [0], opts);
+    const dense = engine.softmaxCrossEntropyDenseWithGrad(x, [1, 0, 0], opts);
+    const lse = Math.log(1 + Math.E);
+    // (1-ε)·(lse - 0) + (ε/3)·[(lse - 0) + (lse - 1)], over the denominator w[0] = 1
+    expectClose(sparse.loss, 0.9 * lse + (0.1 / 3) * (2 * lse - 1), 1e-6);
+    expectClose(dense.loss, sparse.loss, 1e-6);
+    expectClose(sparse.grad, dense.grad, 1e-6, 1e-7);
+    expect(sparse.grad[1]).toBe(0);
+  });
 });

@@ -15,11 +15,10 @@
  *    its gradient is 0;
  *  - a term whose coefficient is 0 contributes 0, whatever the log it multiplies
  *    (0·log 0 = 0, also 0·(-inf) = 0): dense targets with w·t' = 0 against a -inf logit, and the
- *    probability-space functions with p = 0.
- * Everything else is raw PyTorch, including one case where the sparse loss is NaN: label
- * smoothing ε > 0 with a class weight w_k = 0 on a class whose logit is -inf (PyTorch's
- * smooth_loss = −Σ_c w_c·logp_c has the term 0·(−inf)). The equivalent dense call (one-hot
- * targets) is finite by the rule above; xent has not decided the sparse case otherwise.
+ *    probability-space functions with p = 0, and the sparse loss's terms with a class weight
+ *    of 0 (w[y] = 0 in the nll term, w_k = 0 in the smoothing sum), which PyTorch would turn into
+ *    NaN against a -inf logit; so the sparse and the dense (one-hot) calls agree.
+ * Everything else is raw PyTorch.
  *
  * Each function also returns `gradAmp` (same layout as `grad`): for each gradient entry, the
  * magnitude of the terms whose difference it is. It is no part of the loss; tests use it to scale
@@ -186,9 +185,9 @@ export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number 
     const y = label(i);
     if (y === ignoreIndex) continue; // loss 0, gradient 0
     const logp = logSoftmaxRow(xs[i]);
-    const nll = -weight(y) * logp[y];
+    const nll = weight(y) === 0 ? 0 : -weight(y) * logp[y];
     let smooth = 0;
-    if (eps > 0) for (let k = 0; k < c; k++) smooth -= weight(k) * logp[k];
+    if (eps > 0) for (let k = 0; k < c; k++) if (weight(k) !== 0) smooth -= weight(k) * logp[k];
     perRow[i] = (1 - eps) * nll + (eps / c) * smooth;
     for (let k = 0; k < c; k++) {
       const p = Math.exp(logp[k]);
