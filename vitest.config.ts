@@ -5,11 +5,13 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
 
 /**
  * Two projects, both run by `npm test`:
- * - node: every test file except the in-browser ones; test/e2e/ drives Chromium from Node
- *   (the built package on a static page, under Vite, the example page).
- * - browser: the environment-agnostic contract suites (test/*.test.ts) plus test/browser/,
- *   inside headless Chromium (Debian's /usr/bin/chromium through Playwright; nothing is
- *   downloaded). If Chromium cannot launch, this project fails the run.
+ * - node: test/*.test.ts and test/node/ (tests that need Node; most drive Chromium from Node:
+ *   the packed package on a static page and under Vite, the example page).
+ * - browser: test/*.test.ts and test/browser/ (tests only a browser can run), inside headless
+ *   Chromium (Debian's /usr/bin/chromium through Playwright; nothing is downloaded). If
+ *   Chromium cannot launch, this project fails the run.
+ * So a suite in test/ itself must run in both: no node: modules, and process only as
+ * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
 export default defineConfig({
   test: {
@@ -19,8 +21,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/browser/**'],
+          include: ['test/*.test.ts', 'test/node/**/*.test.ts'],
           // Node 20 runs relaxed SIMD only behind a flag; turn it on for the test workers so the
           // relaxed-simd build runs the same contract suites as the others. Newer runtimes need nothing.
           execArgv: relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'],
