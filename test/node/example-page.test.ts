@@ -4,12 +4,11 @@
  * from the same generated batch, and a time for every backend.
  */
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openChromium, type ChromiumPage } from '../../scripts/chromium.js';
 import { serveStatic, type StaticServer } from '../../scripts/static-server.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { ROOT } from './packed.js';
 
 /** examples/browser/problem.js: the page's own generator, so the test sees the page's batch. */
 interface ProblemModule {
