@@ -116,6 +116,47 @@ export class XentEngine {
     return this.kernels.name;
   }
 
+  alloc(length: unknown, type: unknown = 'float32'): FloatArray {
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+      throw new RangeError(`alloc: length must be a non-negative integer, got ${describe(length)}`);
+    }
+    if (type !== 'float32' && type !== 'float64') {
+      throw new RangeError(`alloc: type must be 'float32' or 'float64', got ${describe(type)}`);
+    }
+    const pool = this.kernels.arrays;
+    if (!pool) return newFloat(type === 'float64', length);
+    return type === 'float64' ? pool.allocF64(length) : pool.allocF32(length);
+  }
+
+  view<T extends FloatArray>(array: T): T {
+    const pool = this.kernels.arrays;
+    if (!pool) return array;
+    if (!pool.owns(array)) throw new TypeError(`view: takes an array from engine.alloc, got ${describe(array)}`);
+    return pool.view(array);
+  }
+
+  free(array: FloatArray): void {
+    const pool = this.kernels.arrays;
+    if (!pool) return;
+    if (!pool.owns(array)) throw new TypeError(`free: takes a live array from engine.alloc, got ${describe(array)}`);
+    pool.free(array);
+  }
+
+  /**
+   * An argument as the kernels should see it: an engine array detached by memory growth is
+   * re-attached; any other view of a detached buffer is an error, not an empty array. Anything
+   * that is not a float array passes through to validation.
+   */
+  private live(method: string, name: string, a: unknown): unknown {
+    if (!(a instanceof Float32Array || a instanceof Float64Array) || a.length !== 0) return a;
+    const pool = this.kernels.arrays;
+    if (pool?.owns(a)) return pool.view(a);
+    if (isDetached(a.buffer)) {
+      throw new RangeError(`${method}: ${name} is a view of a detached ArrayBuffer (the engine's memory grew after it was taken: use engine.view(array))`);
+    }
+    return a;
+  }
+
   softmaxCrossEntropy(logits: unknown, labels: unknown, opts?: unknown): Loss {
     return this.sparse('softmaxCrossEntropy', logits, labels, opts, false).loss;
   }
@@ -163,7 +204,7 @@ export class XentEngine {
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SPARSE, ...GRAD] : SPARSE);
-    const x = mainFloat(method, 'logits', logits);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const nLabels = (rawLabels as { length?: unknown } | null)?.length;
     // Without options.classes, C follows from the labels: N = labels.length.
@@ -181,7 +222,7 @@ export class XentEngine {
     let gradScale = 0;
     let rowScale: FloatArray | null = null;
     if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', o.gradOut, f64, n * c, x, [labels, weight]);
+      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [labels, weight]);
       ({ gradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64));
     }
     const total = this.kernels.sparse({ logits: x, labels, n, c, weight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale });
@@ -191,11 +232,11 @@ export class XentEngine {
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
-    const x = mainFloat(method, 'logits', logits);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, undefined);
     const n = x.length / c;
-    const targets = sideFloat(method, 'targets', rawTargets, f64, x.length);
+    const targets = sideFloat(method, 'targets', this.live(method, 'targets', rawTargets), f64, x.length);
     const reduction = reductionOf(method, o);
     const smoothing = smoothingOf(method, o);
     const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, f64, c);
@@ -205,7 +246,7 @@ export class XentEngine {
     let gradScale = 0;
     let rowScale: FloatArray | null = null;
     if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', o.gradOut, f64, n * c, x, [targets, weight]);
+      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [targets, weight]);
       ({ gradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, n, f64));
     }
     const total = this.kernels.dense({ logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale });
@@ -216,11 +257,11 @@ export class XentEngine {
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID);
-    const x = mainFloat(method, 'logits', logits);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
     const n = x.length / c;
-    const targets = sideFloat(method, 'targets', rawTargets, f64, x.length);
+    const targets = sideFloat(method, 'targets', this.live(method, 'targets', rawTargets), f64, x.length);
     const reduction = reductionOf(method, o);
     let weight: FloatArray | null = null;
     let weightPerElement = false;
@@ -247,7 +288,7 @@ export class XentEngine {
     let gradScale = 0;
     let elemScale: FloatArray | null = null;
     if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, count) : outputArray(method, 'gradOut', o.gradOut, f64, count, x, [targets, weight, posWeight]);
+      grad = o.gradOut === undefined ? newFloat(f64, count) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, count, x, [targets, weight, posWeight]);
       ({ gradScale, scales: elemScale } = gradScaleOf(method, o.gradOutput, reduction, count, count, f64));
     }
     const total = this.kernels.sigmoid({ logits: x, targets, n, c, weight, weightPerElement, posWeight, elemLoss, grad, gradScale, elemScale });
@@ -257,11 +298,11 @@ export class XentEngine {
   private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, PROB);
-    const p = mainFloat(method, 'p', rawP);
+    const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
     const n = p.length / c;
-    const q = rawQ === null ? null : sideFloat(method, 'q', rawQ, f64, p.length);
+    const q = rawQ === null ? null : sideFloat(method, 'q', this.live(method, 'q', rawQ), f64, p.length);
     const reduction = reductionOf(method, o);
     const unit = logBaseOf(method, o);
     checkProbabilities(method, 'p', p);
@@ -274,10 +315,10 @@ export class XentEngine {
   private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROWWISE);
-    const x = mainFloat(method, 'logits', raw);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
-    const out = o.out === undefined ? newFloat(f64, x.length) : outputArray(method, 'out', o.out, f64, x.length, x, []);
+    const out = o.out === undefined ? newFloat(f64, x.length) : outputArray(method, 'out', this.live(method, 'out', o.out), f64, x.length, x, []);
     kernel({ x, n: x.length / c, c, out });
     return out;
   }
@@ -288,5 +329,16 @@ function checkProbabilities(method: string, name: string, p: FloatArray): void {
   for (let i = 0; i < p.length; i++) {
     const v = p[i];
     if (!(v >= 0 && v <= 1)) throw new RangeError(`${method}: ${name}[${i}] = ${v} is not a probability in [0, 1]`);
+  }
+}
+
+/** Whether a buffer was detached (transferred, or a wasm memory that grew); Node 20 lacks `.detached`. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
   }
 }

@@ -124,6 +124,22 @@ export interface Kernels {
   klDivergence(a: ProbArgs): number;
   softmax(a: RowwiseArgs): void;
   logSoftmax(a: RowwiseArgs): void;
+  /**
+   * Zero-copy arrays, for backends with a memory of their own (wasm): arrays that live there
+   * are used in place by every kernel. Absent on the js backend, where every array is in place.
+   */
+  readonly arrays?: ArrayPool;
+}
+
+/** Arrays handed out by a backend that owns a memory. */
+export interface ArrayPool {
+  allocF32(length: number): Float32Array;
+  allocF64(length: number): Float64Array;
+  /** Whether `array` is a live array from allocF32 / allocF64 (attached or detached by growth). */
+  owns(array: ArrayBufferView): boolean;
+  /** The current view of an owned array: itself, or a fresh view after the memory grew. */
+  view<T extends FloatArray>(array: T): T;
+  free(array: FloatArray): void;
 }
 
 /** The backends, best first. */

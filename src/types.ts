@@ -133,4 +133,17 @@ export interface Engine {
   klDivergence(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
   softmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
   logSoftmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+  /**
+   * A zero-filled array that lives in the engine's own memory (wasm backends): pass it as
+   * logits, targets, gradOut or out and no copy is made. On the js backend, a plain array.
+   * Allocating can grow the memory, which detaches earlier views (length 0): the engine still
+   * accepts them (and re-attaches them), and `view(array)` gives a fresh view with the contents
+   * intact. Allocate what you need first, then take a view of each.
+   */
+  alloc(length: number, type?: 'float32'): Float32Array;
+  alloc(length: number, type: 'float64'): Float64Array;
+  /** The current view of an array from `alloc`: itself, or a fresh view after the memory grew. */
+  view<T extends FloatOutput>(array: T): T;
+  /** Returns an array from `alloc` to the engine (a no-op on the js backend). */
+  free(array: FloatOutput): void;
 }

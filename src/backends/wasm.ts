@@ -23,6 +23,7 @@
  */
 
 import type {
+  ArrayPool,
   BackendName,
   DenseArgs,
   FloatArray,
@@ -76,6 +77,8 @@ export interface WasmKernels extends Kernels {
   allocF64(length: number): Float64Array;
   /** The current view of an array from allocF32 / allocF64: itself, or a new view after growth. */
   view<T extends FloatArray>(array: T): T;
+  /** Whether `array` is a live array from allocF32 / allocF64 (attached or detached by growth). */
+  owns(array: ArrayBufferView): boolean;
   /** Returns an array from allocF32 / allocF64 (attached or not) to the pool. */
   free(array: FloatArray): void;
 }
@@ -257,7 +260,7 @@ class WasmKernelSet implements WasmKernels {
     try {
       this.memory.grow(Math.ceil((end - have) / PAGE));
     } catch (e) {
-      throw new Error(`xent: cannot grow WebAssembly memory to ${end} bytes (${String(e)})`);
+      throw new RangeError(`xent: cannot grow WebAssembly memory to ${end} bytes (${have} now): ${String(e)}`);
     }
     this.refreshViews();
   }
@@ -312,6 +315,15 @@ class WasmKernelSet implements WasmKernels {
       : new Float64Array(this.memory.buffer, block.offset, block.bytes / 8)) as T;
     this.blocks.set(fresh, block);
     return fresh;
+  }
+
+  owns(array: ArrayBufferView): boolean {
+    return this.blocks.get(array as FloatArray)?.live === true;
+  }
+
+  /** The zero-copy surface the front exposes as engine.alloc / view / free. */
+  get arrays(): ArrayPool {
+    return this;
   }
 
   free(array: FloatArray): void {
