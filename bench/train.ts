@@ -221,7 +221,7 @@ function table(records: Record[]): string[][] {
         r.batch > 1 ? `${r.samples}×${r.batch}` : `${r.samples}`,
         r.stepsPerSec.toPrecision(3),
         ratio(r.vsTf),
-        ratio(r.lossPartVsTf),
+        r.row === 'no loss' ? '–' : (ratio(r.lossPartVsTf) || 'at the floor (< 2% above)'),
       ];
     }),
   ];

@@ -187,6 +187,15 @@ for (const backend of TF_BACKENDS) {
       tf.dispose([x, hot]);
     });
 
+    it("the README's example: 0.1755, as tf.losses, from one-hot or integer labels", () => {
+      const x = tf.tensor2d([[2, 0.5, -1], [0.1, 0.2, 3]]);
+      const hot = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+      const ids = tf.tensor1d([0, 2], 'int32');
+      const got = [losses.softmaxCrossEntropy(hot, x), losses.sparseSoftmaxCrossEntropy(ids, x), tf.losses.softmaxCrossEntropy(hot, x)];
+      for (const t of got) expectClose(values(t), [0.17545637], TOL, TOL);
+      tf.dispose([x, hot, ids, ...got]);
+    });
+
     it('every xent backend, passed in as the engine, gives the same numbers', async () => {
       for (const name of BACKENDS) {
         const own = createTfLosses(tf, await engineFor(name));
