@@ -278,6 +278,7 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
     const method = 'sparseSoftmaxCrossEntropy';
     const reduction = reductionOf(method, reductionIn);
     return softmaxLoss(method, logitsIn, weights, reduction, (logits, lossShape) => {
+      const classes = logits.shape[logits.shape.length - 1];
       const labels = read(tf, labelsIn);
       const s = shapeText(labels.shape);
       if (s !== shapeText(lossShape) && s !== shapeText([...lossShape, 1])) {
@@ -285,6 +286,10 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
       }
       // Int32Array (an int32 tensor) goes to the kernels as it is; float labels must hold integers.
       const ids = labels.values as Int32Array | Float32Array;
+      for (let i = 0; i < ids.length; i++) {
+        const v = ids[i];
+        if (!(Number.isInteger(v) && v >= 0 && v < classes)) throw new RangeError(`${method}: labels[${i}] = ${v} is not a class in [0, ${classes})`);
+      }
       return (x, opts) => {
         const o = { ...opts, ignoreIndex: NO_IGNORE };
         return opts.gradOut ? engine.softmaxCrossEntropyWithGrad(x, ids, o).loss : engine.softmaxCrossEntropy(x, ids, o);
