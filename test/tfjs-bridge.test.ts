@@ -2,7 +2,8 @@
  * What the xent/tfjs bridge costs and where it departs from tf.losses, each a decision: one read
  * of the logits and one upload of the gradient per step, the gradient computed only while tf
  * records a tape, labels and weights as constants, zero denominators giving 0, the true gradient
- * for label rows that do not sum to 1, errors before any work, and no TensorFlow.js in `xent`.
+ * for label rows that do not sum to 1, and errors before any work. (That `xent` loads no
+ * TensorFlow.js is test/node/tfjs-packaging.test.ts.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TF_BACKENDS, classIds, normals, oneHot, tf, useTfBackend, values } from './tfjs-setup.js';
@@ -181,37 +182,3 @@ for (const backend of TF_BACKENDS) {
     });
   });
 }
-
-describe.skipIf(typeof window !== 'undefined')('packaging', () => {
-  it('importing xent loads no TensorFlow.js, and xent/tfjs imports it only as types', async () => {
-    const { readFileSync } = await import('node:fs');
-    const path = await import('node:path');
-    // A specifier the browser project's bundler does not follow: this suite runs in Node only.
-    const typescript = 'typescript';
-    const ts = ((await import(/* @vite-ignore */ typescript)) as { default: typeof import('typescript') }).default;
-    const src = path.resolve(import.meta.dirname, '../src');
-    // The modules a source file imports once TypeScript has emitted it (type-only imports are gone).
-    const emitted = (file: string) => {
-      const js = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-      return ts.preProcessFile(js, true, true).importedFiles.map((f) => f.fileName);
-    };
-    const reachable = (entry: string) => {
-      const seen = new Set<string>();
-      const external = new Set<string>();
-      const visit = (file: string) => {
-        if (seen.has(file)) return;
-        seen.add(file);
-        for (const spec of emitted(file)) {
-          if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, '.ts')));
-          else external.add(spec);
-        }
-      };
-      visit(entry);
-      return { files: [...seen].map((f) => path.relative(src, f)), external: [...external] };
-    };
-    const main = reachable(path.join(src, 'index.ts'));
-    expect(main.files).not.toContain('tfjs.ts');
-    expect(main.external.filter((s) => s.startsWith('@tensorflow'))).toEqual([]);
-    expect(reachable(path.join(src, 'tfjs.ts')).external.filter((s) => s.startsWith('@tensorflow'))).toEqual([]);
-  });
-});

@@ -11,30 +11,27 @@ export { tf };
 export const TF_BACKENDS = ['cpu', 'wasm'] as const;
 export type TfBackend = (typeof TF_BACKENDS)[number];
 
-/** Where the backend's .wasm files are: the package's dist/ (a path in Node, a URL in a browser). */
-async function wasmDir(): Promise<string> {
-  if (typeof window !== 'undefined') return new URL('/node_modules/@tensorflow/tfjs-backend-wasm/dist/', window.location.href).href;
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  return path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
-}
+/**
+ * Where the backend's .wasm files are: the package's dist/, as a file: URL in Node and on the test
+ * server in the browser, which serves the repository's node_modules at /node_modules/.
+ */
+const WASM_DIR =
+  typeof window === 'undefined'
+    ? new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url).href
+    : new URL('/node_modules/@tensorflow/tfjs-backend-wasm/dist/', window.location.href).href;
 
-let configured: Promise<void> | undefined;
+let configured = false;
 
-/** Production mode (no debug checks, no Node.js banner) and the wasm backend's files, once. */
-function configure(): Promise<void> {
-  configured ??= (async () => {
+/** Switches TensorFlow.js to `name` (production mode, the wasm backend's files, one thread), or throws. */
+export async function useTfBackend(name: TfBackend): Promise<void> {
+  if (!configured) {
+    configured = true;
+    // Production mode: no debug checks, no Node.js banner.
     tf.enableProdMode();
-    setWasmPaths(await wasmDir());
+    setWasmPaths(WASM_DIR);
     // One thread: no worker files to find, and the same arithmetic in every run.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  })();
-  return configured;
-}
-
-/** Switches TensorFlow.js to `name`, or throws. */
-export async function useTfBackend(name: TfBackend): Promise<void> {
-  await configure();
+  }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
 }
 
