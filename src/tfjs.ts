@@ -169,10 +169,6 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
   }
 
   /**
-   * Reads the logits, has `compute` run the engine (with the gradient only while tf records a
-   * tape), and returns the loss tensor; the gradient goes to tf through tf.customGrad.
-   */
-  /**
    * Gradient arrays whose upload has been copied, free for the next step. Only tfjs-backend-wasm
    * copies on upload (into its heap); other backends keep the array itself (cpu stores it as the
    * tensor's data, webgl until it uploads), so there each step's gradient is a fresh array.
@@ -183,6 +179,10 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
     return i < 0 ? new Float32Array(size) : spare.splice(i, 1)[0];
   };
 
+  /**
+   * Has `compute` run the engine on the logits (with the gradient only while tf records a tape)
+   * and returns the loss tensor; the gradient goes to tf through tf.customGrad.
+   */
   function run(logitsIn: TensorInput, lossShape: number[], logits: Read, compute: Compute, reduction: ReductionValue): tfc.Tensor {
     const x = float32(logits.values);
     const valueTensor = (v: number | FloatOutput) => (typeof v === 'number' ? tf.tensor(v, [], 'float32') : tf.tensor(v, lossShape, 'float32'));
@@ -316,7 +316,8 @@ export function createTfLosses(tf: TfNamespace, engine: Engine = getDefaultEngin
     let stats: { sum: number; nonzero: number } | null = null;
     if (weightsIn != null) {
       const w = read(tf, weightsIn);
-      const perClass = w.shape.slice(0, -1).every((d) => d === 1) && w.shape.length <= shape.length && (w.shape.length === 0 || w.shape[w.shape.length - 1] === classes);
+      const perClass =
+        w.shape.length <= shape.length && w.shape.slice(0, -1).every((d) => d === 1) && (w.values.length === 1 || w.shape[w.shape.length - 1] === classes);
       if (perClass && size > 0) {
         weight = broadcast(method, { values: w.values, shape: [w.values.length] }, [classes]);
         stats = weightStats(weight, size / classes);

@@ -159,7 +159,7 @@ for (const backend of TF_BACKENDS) {
       ];
       for (const [rName, reduction] of REDUCTIONS) {
         for (const [lName, labelsOf] of labelCases) {
-          for (const [wName, weightsOf] of weightCases([[N, 1], [C], [1, C], [N, C]])) {
+          for (const [wName, weightsOf] of weightCases([[N, 1], [C], [1, C], [N, C], [1]])) {
             for (const eps of [0, 0.2]) {
               it(`${rName}, ${lName}, ${wName}, labelSmoothing ${eps}`, () => {
                 const x = logits([N, C], 10);
