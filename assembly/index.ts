@@ -14,6 +14,7 @@ export {
   f32_cross_entropy, f32_entropy, f32_kl_div, f64_cross_entropy, f64_entropy, f64_kl_div,
 } from './prob';
 export { f32_softmax, f32_log_softmax, f64_softmax, f64_log_softmax } from './rowwise';
+export { f32_row_states, f64_row_states, f32_row_expscale, f64_row_expscale } from './rowstate';
 
 /** First byte the adapter may use, 16-byte aligned (above the module's own static data). */
 export function scratch_base(): usize {

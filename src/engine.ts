@@ -5,6 +5,14 @@
 import type { BackendName, FloatArray, Kernels } from './kernels.js';
 import type { Loss, LossWithGrad, Reduction } from './types.js';
 import {
+  type MergedRowStates,
+  type PartialLoss,
+  type PartialLossWithGrad,
+  type RowStates,
+  checkShardOfMerge,
+  shardGradCoefficients,
+} from './shards.js';
+import {
   type OptionName,
   checkFinite,
   checkOptionNames,
@@ -201,6 +209,109 @@ export class XentEngine {
     return this.rowwise('logSoftmax', logits, opts, (a) => this.kernels.logSoftmax(a));
   }
 
+  // ---- shards that combine exactly (src/shards.ts) -------------------------------------------
+
+  softmaxCrossEntropyPartial(logits: unknown, labels: unknown, opts?: unknown): PartialLoss {
+    const method = 'softmaxCrossEntropyPartial';
+    const { loss, denom } = this.sparse(method, logits, labels, partialOptions(method, opts), false);
+    return { sum: loss as number, denominator: denom };
+  }
+
+  softmaxCrossEntropyPartialWithGrad(logits: unknown, labels: unknown, opts?: unknown): PartialLossWithGrad {
+    const method = 'softmaxCrossEntropyPartialWithGrad';
+    const { loss, denom, grad } = this.sparse(method, logits, labels, partialOptions(method, opts), true);
+    return { sum: loss as number, denominator: denom, grad: grad! };
+  }
+
+  softmaxCrossEntropyRowStates(logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
+    const method = 'softmaxCrossEntropyRowStates';
+    const o = optionsObject(method, opts);
+    checkOptionNames(method, o, ['classes', 'classOffset', 'weight', 'ignoreIndex', 'labelSmoothing']);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
+    const f64 = x instanceof Float64Array;
+    const nLabels = (rawLabels as { length?: unknown } | null)?.length;
+    const inferred = typeof nLabels === 'number' && nLabels > 0 && x.length % nLabels === 0 ? x.length / nLabels : undefined;
+    const c = classesOf(method, o, x.length, inferred);
+    const n = x.length / c;
+    const classOffset = o.classOffset ?? 0;
+    if (typeof classOffset !== 'number' || !Number.isInteger(classOffset) || classOffset < 0) {
+      throw new RangeError(`${method}: classOffset must be a non-negative integer, got ${describe(classOffset)}`);
+    }
+    const smoothing = smoothingOf(method, o);
+    const ignoreIndex = ignoreIndexOf(method, o);
+    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, f64, c);
+    if (weight) checkFinite(method, 'weight', weight);
+    // Labels are global class indices; whether each falls in some shard is checked by the merge.
+    const checked = labelsOf(method, rawLabels, n, INT32_MAX, ignoreIndex, null);
+    const labels = new Int32Array(n);
+    const target = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const y = checked.labels[r];
+      const ignored = y === checked.ignore;
+      labels[r] = ignored ? -1 : y;
+      if (!ignored && y >= classOffset && y < classOffset + c) target[r] = x[r * c + y - classOffset];
+    }
+    const max = new Float64Array(n);
+    const sumExp = new Float64Array(n);
+    const weightedShift = smoothing > 0 ? new Float64Array(n) : null;
+    this.kernels.rowStates({ x, n, c, weight, max, sumExp, weightedShift });
+    let weightSum = c;
+    if (weight) {
+      weightSum = 0;
+      for (let k = 0; k < c; k++) weightSum += weight[k];
+    }
+    return {
+      rows: n, classOffset, classes: c, labels, labelSmoothing: smoothing, weight: weight && Float64Array.from(weight),
+      weightSum, max, sumExp, weightedShift, target,
+    };
+  }
+
+  softmaxCrossEntropyShardGrad(logits: unknown, state: RowStates, merged: MergedRowStates, opts?: unknown): FloatArray {
+    const method = 'softmaxCrossEntropyShardGrad';
+    const o = optionsObject(method, opts);
+    checkOptionNames(method, o, GRAD);
+    if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {
+      throw new TypeError(`${method}: state must be the shard's row states (from softmaxCrossEntropyRowStates), got ${describe(state)}`);
+    }
+    if (typeof merged !== 'object' || merged === null || !(merged.lse instanceof Float64Array)) {
+      throw new TypeError(`${method}: merged must come from mergeRowStates, got ${describe(merged)}`);
+    }
+    checkShardOfMerge(method, state, merged);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
+    const f64 = x instanceof Float64Array;
+    const { rows: n, classes: c, classOffset } = state;
+    if (x.length !== n * c) throw new RangeError(`${method}: logits has length ${x.length}, expected ${n * c} (the shard's rows x classes)`);
+    const weight = state.weight && (f64 ? state.weight : Float32Array.from(state.weight));
+    const grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, []);
+    const { gradScale, scales } = gradScaleOf(method, o.gradOutput, merged.reduction, n, merged.denominator, f64);
+    const rowScale = (r: number) => (scales ? scales[r] : gradScale);
+    const { shift, alpha, beta } = shardGradCoefficients(state, merged, rowScale);
+    // The target logits before an in-place gradient overwrites them.
+    const targets = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const y = merged.labels[r] - classOffset;
+      if (y >= 0 && y < c) targets[r] = x[r * c + y];
+    }
+    this.kernels.expScale({ x, n, c, shift, alpha, beta, weight, out: grad });
+    const eps = merged.labelSmoothing;
+    const epsc = eps / merged.classes;
+    for (let r = 0; r < n; r++) {
+      const y = merged.labels[r];
+      if (y < 0) {
+        grad.fill(0, r * c, (r + 1) * c);
+        continue;
+      }
+      if (y < classOffset || y >= classOffset + c) continue;
+      const wy = merged.targetWeight[r];
+      const a = (1 - eps) * wy + epsc * merged.weightSum;
+      const p = Math.exp(targets[r] - merged.max[r]) / merged.sumExp[r];
+      grad[r * c + y - classOffset] = rowScale(r) * (a * p - epsc * wy - (1 - eps) * wy);
+    }
+    return grad;
+  }
+
+  // ---- end of shards ---------------------------------------------------------------------------
+
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SPARSE, ...GRAD] : SPARSE);
@@ -226,7 +337,7 @@ export class XentEngine {
       ({ gradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64));
     }
     const total = this.kernels.sparse({ logits: x, labels, n, c, weight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale });
-    return { loss: reduce(total, reduction, denom, rowLoss), grad };
+    return { loss: reduce(total, reduction, denom, rowLoss), grad, denom };
   }
 
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
@@ -322,6 +433,15 @@ export class XentEngine {
     kernel({ x, n: x.length / c, c, out });
     return out;
   }
+}
+
+/** A partial result's options: those of softmaxCrossEntropy, whose 'sum' it is, without a reduction. */
+function partialOptions(method: string, opts: unknown): Record<string, unknown> {
+  const o = optionsObject(method, opts);
+  if (o.reduction !== undefined) {
+    throw new TypeError(`${method}: option 'reduction' does not apply here (a partial result is a sum with its denominator)`);
+  }
+  return { ...o, reduction: 'sum' };
 }
 
 /** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */

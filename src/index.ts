@@ -13,6 +13,8 @@ import { describe } from './validate.js';
 
 export type * from './types.js';
 export { BACKENDS } from './kernels.js';
+export { mergeRowStates } from './shards.js';
+export type { MergeOptions, MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
 
 /** The backends this runtime runs, best first; 'js' is always last. */
 export function availableBackends(): BackendName[] {

@@ -107,6 +107,40 @@ export interface RowwiseArgs<F extends FloatArray = FloatArray> {
   out: F;
 }
 
+/**
+ * Per-row state of a block of columns (a vocabulary shard, or part of a row too wide to
+ * stage): the pieces of log-sum-exp that merge exactly across blocks (src/shards.ts).
+ */
+export interface RowStateArgs<F extends FloatArray = FloatArray> {
+  /** Row-major [n, c]: the block's columns of each row. */
+  x: F;
+  n: number;
+  c: number;
+  /** The block's class weights (length c), or null for all ones; read only for weightedShift. */
+  weight: F | null;
+  /** Out (length n): max_k x_k (-inf for a row of -inf). */
+  max: Float64Array;
+  /** Out (length n): Σ_k exp(x_k − max); 0 when max is -inf. */
+  sumExp: Float64Array;
+  /** Out (length n) or null: Σ_k w_k·(x_k − max) (a class of weight 0 adds 0); 0 when max is -inf. */
+  weightedShift: Float64Array | null;
+}
+
+/** A block of softmax-family output from merged row states: α·exp(x_k − shift) − β·w_k. */
+export interface ExpScaleArgs<F extends FloatArray = FloatArray> {
+  x: F;
+  n: number;
+  c: number;
+  /** Per row (length n), at least the row's max (the merged max of all its blocks). */
+  shift: Float64Array;
+  alpha: Float64Array;
+  /** Per row; 0 leaves the w term out (so 0·w_k never meets an infinite exp term). */
+  beta: Float64Array;
+  weight: F | null;
+  /** Out [n, c]; may be x itself. */
+  out: F;
+}
+
 /** One kernel set: a backend. Every method returns Σ of the per-row (or per-element) losses. */
 export interface Kernels {
   readonly name: BackendName;
@@ -124,6 +158,10 @@ export interface Kernels {
   klDivergence(a: ProbArgs): number;
   softmax(a: RowwiseArgs): void;
   logSoftmax(a: RowwiseArgs): void;
+  /** Row states of a block of columns (merged by the front). */
+  rowStates(a: RowStateArgs): void;
+  /** out = α·exp(x − shift) − β·w per row: a block's slice of a softmax or gradient. */
+  expScale(a: ExpScaleArgs): void;
   /**
    * Zero-copy arrays, for backends with a memory of their own (wasm): arrays that live there
    * are used in place by every kernel. Absent on the js backend, where every array is in place.

@@ -1,4 +1,5 @@
 import type { BackendName } from './kernels.js';
+import type { MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
 
 export type { BackendName } from './kernels.js';
 
@@ -95,6 +96,18 @@ export interface RowwiseOptions {
   out?: FloatOutput;
 }
 
+/** Options of `softmaxCrossEntropyRowStates`: one vocabulary shard, the classes [classOffset, classOffset + classes). */
+export interface RowStateOptions {
+  /** The shard's number of classes (its width); default labels.length / rows. */
+  classes?: number;
+  /** The shard's first class. Default 0. */
+  classOffset?: number;
+  /** The shard's class weights (length classes). */
+  weight?: FloatInput;
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+}
+
 /** Options of `createEngine`. */
 export interface EngineOptions {
   /** Default 'auto': the best backend this runtime runs. */
@@ -133,6 +146,22 @@ export interface Engine {
   klDivergence(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
   softmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
   logSoftmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+  // ---- shards that combine exactly (src/shards.ts) ----
+  /** A batch shard's loss as `{ sum, denominator }`: the batch mean is Σ sum / Σ denominator. */
+  softmaxCrossEntropyPartial(logits: FloatInput, labels: LabelInput, opts?: Omit<SparseOptions, 'reduction'>): PartialLoss;
+  /**
+   * `{ sum, denominator, grad }` with grad the gradient of `gradOutput · sum` (gradOutput
+   * default 1); `gradOutput: 1 / (Σ denominator over all shards)` gives the shard's rows of the
+   * gradient of the batch mean.
+   */
+  softmaxCrossEntropyPartialWithGrad(
+    logits: FloatInput, labels: LabelInput, opts?: Omit<SparseOptions, 'reduction'> & Omit<GradOptions, 'gradOutput'> & { gradOutput?: number },
+  ): PartialLossWithGrad;
+  /** A vocabulary shard's per-row state (its columns of every row), for `mergeRowStates`. */
+  softmaxCrossEntropyRowStates(logits: FloatInput, labels: LabelInput, opts?: RowStateOptions): RowStates;
+  /** The shard's columns of the gradient of the merged loss (`gradOutput` as for its reduction). */
+  softmaxCrossEntropyShardGrad(logits: FloatInput, state: RowStates, merged: MergedRowStates, opts?: GradOptions): FloatOutput;
+  // ---- end of shards ----
   /**
    * A zero-filled array that lives in the engine's own memory (wasm backends): pass it as
    * logits, targets, gradOut or out and no copy is made. On the js backend, a plain array.

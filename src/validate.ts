@@ -17,6 +17,7 @@ export const OPTION_NAMES = [
   'gradOut',
   'gradOutput',
   'out',
+  'classOffset',
 ] as const;
 export type OptionName = (typeof OPTION_NAMES)[number];
 
@@ -35,6 +36,8 @@ const ALIASES: Record<string, OptionName> = {
   posweights: 'posWeight',
   gradout: 'gradOut',
   gradoutput: 'gradOutput',
+  offset: 'classOffset',
+  classoffset: 'classOffset',
 };
 
 /** Throws a TypeError for an option this method does not take, suggesting the one meant. */

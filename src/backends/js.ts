@@ -3,7 +3,9 @@
  * `Kernels` interface as every wasm build. Float32 inputs are read into float64 locals, so the
  * math is float64 throughout and only the stored outputs round to float32.
  */
-import type { DenseArgs, FloatArray, Kernels, ProbArgs, RowwiseArgs, SigmoidArgs, SparseArgs } from '../kernels.js';
+import type {
+  DenseArgs, ExpScaleArgs, FloatArray, Kernels, ProbArgs, RowStateArgs, RowwiseArgs, SigmoidArgs, SparseArgs,
+} from '../kernels.js';
 
 /*
  * e^x for x ≤ 0 (every exponent here is shifted by a row max or is -|x|), in float64:
@@ -211,6 +213,38 @@ function logSoftmax(a: RowwiseArgs): void {
 }
 
 /** The pure-TypeScript backend. */
+/**
+ * Row states of a block of columns. A row of -inf has nothing to add (max -inf, sums 0), but a
+ * NaN in it (which rowMax skips) still makes its sum NaN.
+ */
+function rowStates(a: RowStateArgs): void {
+  const { x, n, c, weight, max, sumExp, weightedShift } = a;
+  for (let r = 0; r < n; r++) {
+    const off = r * c;
+    const m = rowMax(x, off, c);
+    max[r] = m;
+    const empty = m === -Infinity;
+    sumExp[r] = empty ? (x.subarray(off, off + c).some(Number.isNaN) ? NaN : 0) : rowSumExp(x, off, c, m);
+    if (weightedShift) weightedShift[r] = empty ? 0 : rowWeightedShifted(x, off, c, m, weight);
+  }
+}
+
+/** out_k = α·exp(x_k − shift) − β·w_k per row (β = 0: no w term). */
+function expScale(a: ExpScaleArgs): void {
+  const { x, n, c, shift, alpha, beta, weight: w, out } = a;
+  for (let r = 0; r < n; r++) {
+    const off = r * c;
+    const m = shift[r];
+    const al = alpha[r];
+    const be = beta[r];
+    for (let k = 0; k < c; k++) {
+      let v = al * expNonPositive(x[off + k] - m);
+      if (be !== 0) v -= be * (w ? w[k] : 1);
+      out[off + k] = v;
+    }
+  }
+}
+
 export const jsKernels: Kernels = {
   name: 'js',
   sparse,
@@ -221,4 +255,6 @@ export const jsKernels: Kernels = {
   klDivergence: (a) => probRows(a, (p, q) => p * (Math.log(p) - Math.log(q))),
   softmax,
   logSoftmax,
+  rowStates,
+  expScale,
 };

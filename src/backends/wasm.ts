@@ -26,9 +26,11 @@ import type {
   ArrayPool,
   BackendName,
   DenseArgs,
+  ExpScaleArgs,
   FloatArray,
   Kernels,
   ProbArgs,
+  RowStateArgs,
   RowwiseArgs,
   SigmoidArgs,
   SparseArgs,
@@ -153,6 +155,10 @@ interface KernelExports {
   f64_softmax: RowwiseFn;
   f32_log_softmax: RowwiseFn;
   f64_log_softmax: RowwiseFn;
+  f32_row_states: RowStatesFn;
+  f64_row_states: RowStatesFn;
+  f32_row_expscale: ExpScaleFn;
+  f64_row_expscale: ExpScaleFn;
 }
 type SparseFn = (
   logits: number, labels: number, n: number, c: number, weight: number, ignoreIndex: number,
@@ -169,6 +175,10 @@ type SigmoidFn = (
 type ProbPairFn = (p: number, q: number, n: number, c: number, rowLoss: number) => number;
 type EntropyFn = (p: number, n: number, c: number, rowLoss: number) => number;
 type RowwiseFn = (x: number, n: number, c: number, out: number) => void;
+type RowStatesFn = (x: number, n: number, c: number, w: number, max: number, sumExp: number, wdot: number) => void;
+type ExpScaleFn = (
+  x: number, n: number, c: number, shift: number, alpha: number, beta: number, w: number, out: number,
+) => void;
 
 /** Any array a kernel reads or writes. */
 type Staged = Float32Array | Float64Array | Int32Array;
@@ -532,6 +542,37 @@ class WasmKernelSet implements WasmKernels {
       { array: a.out, perRow: c, output: true, inPlaceOf: 0 },
     ], (p, rows) => {
       f(p[0], rows, c, p[1]);
+      return 0;
+    });
+  }
+
+  rowStates(a: RowStateArgs): void {
+    const f = a.x instanceof Float64Array ? this.k.f64_row_states : this.k.f32_row_states;
+    const { c } = a;
+    this.run(a.n, c, [
+      { array: a.x, perRow: c, output: false },
+      { array: a.weight, perRow: 0, output: false },
+      { array: a.max, perRow: 1, output: true },
+      { array: a.sumExp, perRow: 1, output: true },
+      { array: a.weightedShift, perRow: 1, output: true },
+    ], (p, rows) => {
+      f(p[0], rows, c, p[1], p[2], p[3], p[4]);
+      return 0;
+    });
+  }
+
+  expScale(a: ExpScaleArgs): void {
+    const f = a.x instanceof Float64Array ? this.k.f64_row_expscale : this.k.f32_row_expscale;
+    const { c } = a;
+    this.run(a.n, c, [
+      { array: a.x, perRow: c, output: false },
+      { array: a.shift, perRow: 1, output: false },
+      { array: a.alpha, perRow: 1, output: false },
+      { array: a.beta, perRow: 1, output: false },
+      { array: a.weight, perRow: 0, output: false },
+      { array: a.out, perRow: c, output: true, inPlaceOf: 0 },
+    ], (p, rows) => {
+      f(p[0], rows, c, p[1], p[2], p[3], p[4], p[5]);
       return 0;
     });
   }
