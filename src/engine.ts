@@ -124,6 +124,21 @@ export class XentEngine {
     return this.kernels.name;
   }
 
+  /** Threads calls run on, the calling thread included. */
+  get threads(): number {
+    return this.kernels.threads ?? 1;
+  }
+
+  /** Stops the engine's worker threads (if any); the engine stays usable on the calling thread. */
+  dispose(): void {
+    this.kernels.dispose?.();
+  }
+
+  /** Resolves once the engine's worker threads (if any) run. */
+  async ready(): Promise<void> {
+    await this.kernels.ready?.();
+  }
+
   alloc(length: unknown, type: unknown = 'float32'): FloatArray {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
       throw new RangeError(`alloc: length must be a non-negative integer, got ${describe(length)}`);

@@ -10,6 +10,10 @@ import { createWasmKernels, supportedWasmVariants, type WasmVariant } from './ba
 import { BACKENDS, type BackendName } from './kernels.js';
 import type { Engine, EngineOptions } from './types.js';
 import { describe } from './validate.js';
+import { preloadThreads } from './threads/pool.js';
+
+/** Most threads an engine takes. */
+const MAX_THREADS = 256;
 
 export type * from './types.js';
 export { BACKENDS } from './kernels.js';
@@ -27,7 +31,11 @@ export function createEngineSync(options: EngineOptions = {}): Engine {
     throw new TypeError(`createEngine: options must be an object, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'backend') throw new TypeError(`createEngine: unknown option '${key}'; options: backend`);
+    if (key !== 'backend' && key !== 'threads') throw new TypeError(`createEngine: unknown option '${key}'; options: backend, threads`);
+  }
+  const threads = options.threads ?? 1;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`createEngine: threads must be an integer in [1, ${MAX_THREADS}], got ${describe(threads)}`);
   }
   const requested = options.backend ?? 'auto';
   if (requested !== 'auto' && !(BACKENDS as readonly string[]).includes(requested)) {
@@ -41,13 +49,22 @@ export function createEngineSync(options: EngineOptions = {}): Engine {
         (backend === 'relaxed-simd' ? '. Node 20 enables relaxed SIMD with --experimental-wasm-relaxed-simd' : ''),
     );
   }
-  const kernels = backend === 'js' ? jsKernels : createWasmKernels(backend as WasmVariant);
+  if (backend === 'js' && threads > 1) {
+    throw new RangeError("createEngine: threads run the WebAssembly backends; the 'js' backend runs on one thread");
+  }
+  const kernels = backend === 'js' ? jsKernels : createWasmKernels(backend as WasmVariant, { threads });
   return new XentEngine(kernels) as unknown as Engine;
 }
 
-/** Creates an engine on the requested backend ('auto', the default, picks the best one here). */
+/**
+ * Creates an engine on the requested backend ('auto', the default, picks the best one here).
+ * With threads, it resolves once the workers run.
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  return createEngineSync(options);
+  if (typeof options === 'object' && options !== null && (options.threads ?? 1) > 1) await preloadThreads();
+  const engine = createEngineSync(options);
+  await (engine as unknown as XentEngine).ready();
+  return engine;
 }
 
 let defaultEngine: Engine | undefined;
@@ -64,7 +81,7 @@ export function getDefaultEngine(): Engine {
   return defaultEngine;
 }
 
-type Method = Exclude<keyof Engine, 'backend'>;
+type Method = Exclude<keyof Engine, 'backend' | 'threads'>;
 
 /** A method of the default engine as a plain function (the engine is created on first call). */
 function onDefault<K extends Method>(name: K): Engine[K] {

@@ -167,6 +167,12 @@ export interface Kernels {
    * are used in place by every kernel. Absent on the js backend, where every array is in place.
    */
   readonly arrays?: ArrayPool;
+  /** Threads a call may run on, the calling thread included (absent: 1). */
+  readonly threads?: number;
+  /** Resolves once the backend's worker threads run (absent: nothing to wait for). */
+  ready?(): Promise<void>;
+  /** Stops the backend's worker threads; later calls run on the calling thread. */
+  dispose?(): void;
 }
 
 /** Arrays handed out by a backend that owns a memory. */

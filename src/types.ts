@@ -112,11 +112,21 @@ export interface RowStateOptions {
 export interface EngineOptions {
   /** Default 'auto': the best backend this runtime runs. */
   backend?: 'auto' | BackendName;
+  /**
+   * Threads to run each large call on, the calling thread included (default 1): a WebAssembly
+   * backend runs on threads − 1 workers sharing its memory. Where workers cannot run (a browser
+   * page that is not cross-origin isolated) the engine runs on one thread; `engine.threads` says.
+   */
+  threads?: number;
 }
 
 /** The engine: every loss of the family, on one backend. All methods are synchronous. */
 export interface Engine {
   readonly backend: BackendName;
+  /** Threads a large call runs on, the calling thread included (1 unless created with threads). */
+  readonly threads: number;
+  /** Stops the engine's worker threads; it stays usable, on the calling thread. A no-op without threads. */
+  dispose(): void;
   softmaxCrossEntropy(logits: FloatInput, labels: LabelInput, opts?: SparseOptions & { reduction?: 'mean' | 'sum' }): number;
   softmaxCrossEntropy(logits: FloatInput, labels: LabelInput, opts: SparseOptions & { reduction: 'none' }): FloatOutput;
   softmaxCrossEntropy(logits: FloatInput, labels: LabelInput, opts?: SparseOptions): Loss;

@@ -1,12 +1,34 @@
-/** The backends this runtime runs, for suites written once and run against each. */
+/** The engines this runtime runs, for suites written once and run against each. */
 import { availableBackends, createEngine, type BackendName, type Engine } from '../src/index.js';
+import { XentEngine } from '../src/engine.js';
+import { createWasmKernels } from '../src/backends/wasm.js';
+import { threadsUnavailable } from '../src/threads/pool.js';
 
-/** Every backend available here, best first ('js' last). */
-export const BACKENDS: BackendName[] = availableBackends();
+/**
+ * A threaded engine for the contract suites: the SIMD build on two threads, cutting every call
+ * into blocks of 256 elements (at least a row each), so that the suites' small batches run on
+ * the worker and the calling thread with many blocks in flight. Listed where threads run here
+ * (Node; a cross-origin isolated page).
+ */
+export const THREADED = 'simd x2 threads';
 
-/** One engine per backend, created once per file. */
-export async function engineFor(backend: BackendName): Promise<Engine> {
-  return createEngine({ backend });
+/** Every backend available here, best first ('js' last), then the threaded engine where threads run. */
+export const BACKENDS: string[] = [
+  ...availableBackends(),
+  ...(availableBackends().includes('simd') && threadsUnavailable() === null ? [THREADED] : []),
+];
+
+/** The backend an engine of BACKENDS runs. */
+export function backendOf(name: string): BackendName {
+  return name === THREADED ? 'simd' : (name as BackendName);
+}
+
+/** One engine per name in BACKENDS (a backend name, or THREADED), created once per file. */
+export async function engineFor(name: string): Promise<Engine> {
+  if (name !== THREADED) return createEngine({ backend: name as BackendName });
+  const engine = new XentEngine(createWasmKernels('simd', { threads: 2, tuning: { minElements: 0, blockElements: 256 } }));
+  await engine.ready();
+  return engine as unknown as Engine;
 }
 
 /** |got - want| ≤ abs + rel·|want|, elementwise, with the first failing index in the message. */

@@ -18,7 +18,7 @@ describe('createEngine', () => {
   });
 
   it('each named backend runs as itself', async () => {
-    for (const backend of BACKENDS) expect((await createEngine({ backend })).backend).toBe(backend);
+    for (const backend of availableBackends()) expect((await createEngine({ backend })).backend).toBe(backend);
   });
 
   it('a backend this runtime cannot run rejects with a clear error', async () => {

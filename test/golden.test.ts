@@ -4,7 +4,8 @@
  * from its ...WithGrad twin, the gradient, and softmax / logSoftmax outputs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, backendOf, engineFor } from './backends.js';
 import { compare, decode, floatArray, loadGolden, type GoldenCase, type GoldenMethod, type Num } from './golden-helpers.js';
 
 type FloatArr = Float32Array | Float64Array;
@@ -136,14 +137,14 @@ describe('golden files', () => {
   });
 });
 
-describe.each(availableBackends())('golden vectors on %s', (backend) => {
+describe.each(BACKENDS)('golden vectors on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   it('runs the requested backend', () => {
-    expect(engine.backend).toBe(backend);
+    expect(engine.backend).toBe(backendOf(backend));
   });
 
   for (const { file, cases } of FILES) {

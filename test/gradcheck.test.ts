@@ -5,7 +5,8 @@
  * inputs); and the reference's losses and gradients against PyTorch's (test/golden/*.json).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, engineFor } from './backends.js';
 import {
   type Loss,
   type RefResult,
@@ -280,10 +281,10 @@ describe('the zero cases of the reference (xent decisions): gradient exactly 0',
   });
 });
 
-describe.each(availableBackends())('the engine gradients equal central finite differences of the engine losses (float64, %s backend)', (backend) => {
+describe.each(BACKENDS)('the engine gradients equal central finite differences of the engine losses (float64, %s backend)', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
   for (const [method, cases] of Object.entries(CASES)) {
     describe(method, () => {

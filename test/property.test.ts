@@ -19,7 +19,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, engineFor } from './backends.js';
 import {
   type RefResult,
   refCrossEntropy,
@@ -1090,10 +1091,10 @@ afterAll(() => {
   console.log(`largest |got − want| / tolerance:\n${lines.join('\n')}`);
 });
 
-describe.each(availableBackends())('%s backend', (backend) => {
+describe.each(BACKENDS)('%s backend', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   describe('equals the float64 reference', () => {

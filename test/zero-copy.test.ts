@@ -1,9 +1,11 @@
 /** engine.alloc / view / free: arrays in the engine's memory are used in place, on every backend. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, engineFor } from './backends.js';
+import { BACKENDS, THREADED, engineFor } from './backends.js';
 import type { Engine } from '../src/index.js';
 
 const wasmBackend = (b: string) => b !== 'js';
+/** A threaded engine's memory is shared: growing it detaches no array. */
+const detachesOnGrowth = (b: string) => wasmBackend(b) && b !== THREADED;
 
 describe.each(BACKENDS)('zero-copy arrays on %s', (backend) => {
   let engine: Engine;
@@ -47,7 +49,7 @@ describe.each(BACKENDS)('zero-copy arrays on %s', (backend) => {
     x.set(values);
     const want = engine.softmaxCrossEntropy(x, labels, { classes: 3 });
     const big = engine.alloc(8 << 20); // 32 MiB: more than the memory has, so it grows
-    if (wasmBackend(backend)) expect(x.length).toBe(0);
+    expect(x.length).toBe(detachesOnGrowth(backend) ? 0 : 6);
     expect(engine.softmaxCrossEntropy(x, labels, { classes: 3 })).toBe(want);
     const fresh = engine.view(x);
     expect(Array.from(fresh)).toEqual(Array.from(Float32Array.from(values)));
@@ -58,7 +60,7 @@ describe.each(BACKENDS)('zero-copy arrays on %s', (backend) => {
     engine.free(fresh);
   });
 
-  it.runIf(wasmBackend(backend))('a detached view that is not an engine array is an error, not an empty batch', () => {
+  it.runIf(detachesOnGrowth(backend))('a detached view that is not an engine array is an error, not an empty batch', () => {
     const x = engine.alloc(12);
     const part = x.subarray(0, 6);
     const big = engine.alloc(16 << 20);
@@ -67,6 +69,20 @@ describe.each(BACKENDS)('zero-copy arrays on %s', (backend) => {
     expect(() => engine.softmaxCrossEntropy(part, labels, { classes: 3 })).toThrow(/logits is a view of a detached ArrayBuffer/);
     engine.free(big);
     engine.free(engine.view(x));
+  });
+
+  it.runIf(backend === THREADED)('growth of a shared memory detaches nothing: arrays and their subarrays stay usable', () => {
+    const x = engine.alloc(12);
+    x.set([...values, ...values]);
+    const part = x.subarray(6, 12);
+    const want = engine.softmaxCrossEntropy(Float32Array.from(values), labels, { classes: 3 });
+    const big = engine.alloc(16 << 20);
+    expect(part.length).toBe(6);
+    expect(engine.softmaxCrossEntropy(part, labels, { classes: 3 })).toBe(want);
+    expect(engine.view(x)).not.toBe(x);
+    expect(Array.from(engine.view(x))).toEqual(Array.from(x));
+    engine.free(big);
+    engine.free(x);
   });
 
   it.runIf(wasmBackend(backend))('freed memory is reused: repeated alloc/free cycles do not grow the memory', () => {

@@ -37,6 +37,9 @@ import type {
 } from '../kernels.js';
 import { wasmBinaries } from '../wasm/binaries.js';
 import { relaxedSimdSupported, simdSupported, wasmSupported } from './features.js';
+import { ThreadPool, threadsUnavailable } from '../threads/pool.js';
+import { MAX_PAGES, createSharedMemory, withSharedMemory } from '../threads/shared-module.js';
+import { THREAD_TUNING, ThreadedKernels, type ThreadTuning } from '../threads/threaded.js';
 
 /** A build of the kernels: relaxed SIMD (FMA), SIMD, or scalar WebAssembly. */
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'wasm';
@@ -129,9 +132,37 @@ export async function compileWasmVariant(variant: WasmVariant): Promise<void> {
   if (!modules.has(variant)) modules.set(variant, mod);
 }
 
+const sharedModules = new Map<WasmVariant, WebAssembly.Module>();
+
+/** The variant with its memory import made shared (src/threads/shared-module.ts), compiled once. */
+function sharedModuleFor(variant: WasmVariant): WebAssembly.Module {
+  let mod = sharedModules.get(variant);
+  if (!mod) {
+    mod = new WebAssembly.Module(withSharedMemory(bytesFor(variant), MAX_PAGES));
+    sharedModules.set(variant, mod);
+  }
+  return mod;
+}
+
+/** Options of createWasmKernels. */
+export interface WasmKernelOptions {
+  /**
+   * Threads to run calls on, the calling thread included (default 1). Above 1 the memory is
+   * shared with threads − 1 workers; where workers cannot run (threadsUnavailable) the kernels
+   * run on the calling thread alone and `threads` is 1.
+   */
+  threads?: number;
+  /** When calls run on threads (THREAD_TUNING by default; tests cut tiny calls into blocks). */
+  tuning?: Partial<ThreadTuning>;
+}
+
 /** Synchronously compiles (module cached per variant) and instantiates one variant. Throws a clear Error if the runtime cannot run it. */
-export function createWasmKernels(variant: WasmVariant): WasmKernels {
-  return new WasmKernelSet(variant, moduleFor(variant));
+export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptions = {}): WasmKernels {
+  const threads = options.threads ?? 1;
+  const tuning = { ...THREAD_TUNING, ...options.tuning };
+  const local = new WasmKernelSet(variant, moduleFor(variant), 1, tuning);
+  if (threads <= 1 || threadsUnavailable() !== null) return local;
+  return new ThreadedKernels(local, new WasmKernelSet(variant, sharedModuleFor(variant), threads, tuning), tuning);
 }
 
 /** The kernel exports; pointers are byte offsets (0 = absent), floats f32 or f64 by prefix. */
@@ -214,6 +245,15 @@ const BLOCK_ELEMENTS = 1 << 16;
 const SCRATCH_RESERVE = 8 * BLOCK_ELEMENTS * 8;
 const PAGE = 65536;
 const ALIGN = 64;
+/**
+ * Copies between an ordinary ArrayBuffer and a shared memory go word by word (relaxed atomics),
+ * and byte by byte, 8-12x slower still, unless source and destination agree modulo 8 bytes: so
+ * each staged block sits at its source's phase modulo PHASE within its slot.
+ */
+const PHASE = 8;
+const phaseOf = (a: Staged, element: number): number => (a.byteOffset + element * a.BYTES_PER_ELEMENT) % PHASE;
+/** Most scratch a threaded call may stage (all slots); wider rows run on the calling thread. */
+const THREAD_SCRATCH_MAX = 64 << 20;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 
@@ -245,18 +285,55 @@ class WasmKernelSet implements WasmKernels {
   private f64!: Float64Array;
   private i32!: Int32Array;
 
-  constructor(variant: WasmVariant, mod: WebAssembly.Module) {
+  /** Worker threads sharing the memory (threaded engines only). */
+  private pool: ThreadPool | null = null;
+  /** Every buffer the memory has had: a shared memory's earlier buffers stay valid (smaller) views of it. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+
+  constructor(variant: WasmVariant, mod: WebAssembly.Module, threads: number, private readonly tuning: ThreadTuning) {
     this.name = variant;
-    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.memory = threads > 1 ? createSharedMemory() : new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as KernelExports;
+    if (threads > 1) {
+      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1);
+      this.k = this.pool.wrap(this.k);
+    }
     this.base = alignUp(this.k.scratch_base(), ALIGN);
     this.allocTop = this.base;
     this.refreshViews();
   }
 
+  /** Whether any array handed out by allocF32 / allocF64 is live. */
+  get hasArrays(): boolean {
+    return this.allocTop > this.base;
+  }
+
+  /** Whether `array` lives in this memory (a call with it runs here, in place). */
+  holds(array: ArrayBufferView): boolean {
+    if (array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) return true;
+    return array.byteLength === 0 && this.owns(array);
+  }
+
+  /** Threads calls may run on: the calling thread and the pool's workers. */
+  get threads(): number {
+    return this.pool ? this.pool.workers + 1 : 1;
+  }
+
+  /** Resolves once the workers run (calls before then are correct, only less parallel). */
+  async ready(): Promise<void> {
+    await this.pool?.ready();
+  }
+
+  /** Stops the workers; later calls run on the calling thread. */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+  }
+
   private refreshViews(): void {
     const buf = this.memory.buffer;
+    this.buffers.add(buf);
     this.u8 = new Uint8Array(buf);
     this.f32 = new Float32Array(buf);
     this.f64 = new Float64Array(buf);
@@ -286,7 +363,7 @@ class WasmKernelSet implements WasmKernels {
    * the scratch a call overwrites.
    */
   private offsetInMemory(array: Staged): number {
-    if (array.buffer === this.memory.buffer) {
+    if (array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) {
       if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
         throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
       }
@@ -403,6 +480,10 @@ class WasmKernelSet implements WasmKernels {
       const j = ops[i].inPlaceOf;
       if (j !== undefined && places[j].staged) places[i].aliasOf = j;
     }
+    if (this.pool && this.pool.running > 0) {
+      const total = this.runThreaded(this.pool, n, ops, places, call);
+      if (total !== null) return total;
+    }
     // Blocks of rows only as wide as staging needs: with just labels or per-row losses staged,
     // a block holds BLOCK_ELEMENTS rows, so the kernel sees long runs of rows (its exp pass
     // reads ahead into the next row).
@@ -418,8 +499,8 @@ class WasmKernelSet implements WasmKernels {
     for (let i = 0; i < ops.length; i++) {
       if (places[i].aliasOf >= 0) places[i].offset = places[places[i].aliasOf].offset;
     }
-    this.scratchHigh = Math.max(this.scratchHigh, end - alignUp(this.allocTop, ALIGN));
     this.ensure(end);
+    this.scratchHigh = Math.max(this.scratchHigh, end - alignUp(this.allocTop, ALIGN));
 
     for (let i = 0; i < ops.length; i++) {
       const a = ops[i].array;
@@ -454,6 +535,98 @@ class WasmKernelSet implements WasmKernels {
       }
     }
     return total;
+  }
+
+  // ---- threads ---------------------------------------------------------------------------
+
+  /**
+   * `run` on the pool's threads (src/threads/pool.ts), or null when the call is too small for
+   * threads to pay, fits in one block, or would need too much scratch. Blocks are
+   * tuning.blockElements elements of the widest row-array, staged or not; staged operands get
+   * one region per slot of the pool's ring (per-class arrays one region for all), and `call`
+   * is made once per block while the pool records it.
+   */
+  private runThreaded(pool: ThreadPool, n: number, ops: Operand[], places: Placement[], call: (p: number[], rows: number) => number): number | null {
+    let perRow = 1;
+    for (const op of ops) if (op.array) perRow = Math.max(perRow, op.perRow);
+    if (n * perRow < this.tuning.minElements) return null;
+    const rowsPerBlock = Math.max(1, Math.floor(this.tuning.blockElements / perRow));
+    const blocks = Math.ceil(n / rowsPerBlock);
+    if (blocks < 2) return null;
+    const start = alignUp(this.allocTop, ALIGN);
+    let end = start;
+    // Per-class (whole) arrays once, then the slots.
+    const rel = ops.map(() => 0);
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (!a || !places[i].staged || ops[i].perRow !== 0) continue;
+      places[i].offset = end;
+      end = alignUp(end + a.length * a.BYTES_PER_ELEMENT, ALIGN);
+    }
+    const slotBase = end;
+    let slotBytes = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (!a || !places[i].staged || ops[i].perRow === 0 || places[i].aliasOf >= 0) continue;
+      rel[i] = slotBytes;
+      slotBytes = alignUp(slotBytes + rowsPerBlock * ops[i].perRow * a.BYTES_PER_ELEMENT + PHASE, ALIGN);
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const j = places[i].aliasOf;
+      if (j < 0) continue;
+      // An output computed in place shares its input's region only if it copies out in phase with it.
+      const a = ops[i].array!;
+      const b = ops[j].array!;
+      if ((a.byteOffset - b.byteOffset) % PHASE === 0) {
+        rel[i] = rel[j];
+        continue;
+      }
+      places[i].aliasOf = -1;
+      rel[i] = slotBytes;
+      slotBytes = alignUp(slotBytes + rowsPerBlock * ops[i].perRow * a.BYTES_PER_ELEMENT + PHASE, ALIGN);
+    }
+    if (pool.slotCount * slotBytes > THREAD_SCRATCH_MAX) return null;
+    end = slotBase + pool.slotCount * slotBytes;
+    this.ensure(end);
+    this.scratchHigh = Math.max(this.scratchHigh, end - start);
+    for (let i = 0; i < ops.length; i++) {
+      const a = ops[i].array;
+      if (a && places[i].staged && ops[i].perRow === 0 && !ops[i].output) this.viewFor(a).set(a, places[i].offset / a.BYTES_PER_ELEMENT);
+    }
+    const ptrs = new Array<number>(ops.length).fill(0);
+    return pool.run(blocks, {
+      stage: (b, slot) => {
+        const r0 = b * rowsPerBlock;
+        const rows = Math.min(rowsPerBlock, n - r0);
+        for (let i = 0; i < ops.length; i++) {
+          const a = ops[i].array;
+          if (!a) continue;
+          const per = ops[i].perRow;
+          if (!places[i].staged) {
+            ptrs[i] = places[i].offset + r0 * per * a.BYTES_PER_ELEMENT;
+          } else if (per === 0) {
+            ptrs[i] = places[i].offset;
+          } else {
+            const k = places[i].aliasOf >= 0 ? places[i].aliasOf : i;
+            ptrs[i] = slotBase + slot * slotBytes + rel[i] + phaseOf(ops[k].array!, r0 * per);
+            if (!ops[i].output) this.viewFor(a).set(a.subarray(r0 * per, (r0 + rows) * per), ptrs[i] / a.BYTES_PER_ELEMENT);
+          }
+        }
+        call(ptrs, rows);
+      },
+      finish: (b, slot) => {
+        const r0 = b * rowsPerBlock;
+        const rows = Math.min(rowsPerBlock, n - r0);
+        for (let i = 0; i < ops.length; i++) {
+          const a = ops[i].array;
+          if (!a || !places[i].staged || !ops[i].output || ops[i].perRow === 0) continue;
+          const per = ops[i].perRow;
+          const k = places[i].aliasOf >= 0 ? places[i].aliasOf : i;
+          const from = (slotBase + slot * slotBytes + rel[i] + phaseOf(ops[k].array!, r0 * per)) / a.BYTES_PER_ELEMENT;
+          a.set(this.viewFor(a).subarray(from, from + rows * per), r0 * per);
+        }
+      },
+    });
   }
 
   // ---- Kernels ---------------------------------------------------------------------------

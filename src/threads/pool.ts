@@ -1,0 +1,300 @@
+/**
+ * A pool of kernel workers sharing one WebAssembly.Memory with the calling thread, driven
+ * through shared memory and Atomics: no message per call.
+ *
+ * A call is cut into blocks of rows. The calling thread stages each block's inputs into one of
+ * a ring of slots in the shared memory and records the block's kernel call (export and
+ * arguments) in the slot; then it publishes the block (STAGED + 1, notify). Workers and the
+ * calling thread claim published blocks in order (compare-exchange on CLAIMED) and run them;
+ * the calling thread copies each block's outputs out and adds its partial sum in block order.
+ * So the result depends on the blocks, never on which thread ran which block.
+ *
+ * The calling thread stages, claims and copies out; it waits only for a block a worker has
+ * claimed and not yet finished (one block per worker at most), with Atomics.wait where the
+ * thread may block (Node, workers) and by spinning on a browser's main thread, where
+ * Atomics.wait throws. A worker that has not started yet (or failed to) claims nothing, and the
+ * calling thread runs every block itself: the pool is never waited for, only its blocks are.
+ */
+import { CONTROL } from './protocol.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/** What a worker starts from (workerData in Node, the first message in a browser). */
+interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  slotCount: number;
+  names: string[];
+}
+
+/** The two ways to start a worker. */
+interface WorkerHandle {
+  terminate(): void;
+}
+
+/** The part of node:worker_threads the pool uses. */
+interface NodeWorkerThreads {
+  Worker: new (src: string, o: { eval: true; workerData: unknown }) => WorkerHandle & {
+    unref(): void;
+    on(event: 'error', cb: (e: unknown) => void): void;
+  };
+}
+
+let nodeWorkers: NodeWorkerThreads | undefined;
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/** node:worker_threads, synchronously where Node has process.getBuiltinModule (20.16+). */
+function nodeWorkerThreads(): NodeWorkerThreads | undefined {
+  if (!nodeWorkers) {
+    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    nodeWorkers = p?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+  }
+  return nodeWorkers;
+}
+
+/** Loads node:worker_threads for Node versions without process.getBuiltinModule. */
+export async function preloadThreads(): Promise<void> {
+  if (!isNode() || nodeWorkerThreads()) return;
+  const id = 'node:worker_threads';
+  nodeWorkers = (await import(/* @vite-ignore */ id)) as NodeWorkerThreads;
+}
+
+/**
+ * Why worker threads cannot run here, or null if they can: they need SharedArrayBuffer (in a
+ * browser, only on a cross-origin isolated page) and a way to start a worker.
+ */
+export function threadsUnavailable(): string | null {
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; Blob?: unknown };
+  if (typeof SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+    return 'SharedArrayBuffer is unavailable (a browser page needs cross-origin isolation: Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (isNode()) {
+    return nodeWorkerThreads() ? null : 'node:worker_threads is not loaded (use createEngine, or Node >= 20.16 for createEngineSync)';
+  }
+  if (typeof g.Worker !== 'function' || typeof g.Blob !== 'function') return 'this runtime has no Worker';
+  return null;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let workerUrl: string | undefined;
+
+function spawn(init: WorkerInit, onError: () => void): WorkerHandle {
+  if (isNode()) {
+    const worker = new (nodeWorkerThreads()!.Worker)(WORKER_SOURCE, { eval: true, workerData: init });
+    // A process whose only remaining work is idle kernel workers exits normally.
+    worker.unref();
+    worker.on('error', onError);
+    return worker;
+  }
+  workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const worker = new Worker(workerUrl);
+  worker.onerror = onError;
+  worker.postMessage(init);
+  return worker;
+}
+
+/** One call's blocks, staged and finished by the adapter that owns the memory layout. */
+export interface BlockJob {
+  /** Stages block `block`'s inputs into `slot` and makes its one kernel call (which the pool records). */
+  stage(block: number, slot: number): void;
+  /** Copies block `block`'s outputs out of `slot`. */
+  finish(block: number, slot: number): void;
+}
+
+const { STAGED, CLAIMED, STOP, READY, FAILED, DONE, SLOT_WIDTH: W, MAX_ARGS, SPIN_MS } = CONTROL;
+
+type KernelFn = (...args: number[]) => number | undefined;
+
+/** Worker threads running one module's kernels on one shared memory. */
+export class ThreadPool {
+  /** Worker threads (the calling thread comes on top). */
+  readonly workers: number;
+  /** Slots in the ring (a power of two, so that block numbers map to slots across int32 wrap). */
+  readonly slotCount: number;
+  private readonly ctl: Int32Array;
+  private readonly slots: Float64Array;
+  private readonly names: string[];
+  private readonly fns: KernelFn[];
+  private readonly handles: WorkerHandle[] = [];
+  private readonly canBlock = mayBlock();
+  /** The slot a kernel call is being recorded into, or -1: kernel calls run directly. */
+  private recording = -1;
+  private recorded = false;
+  /** Absolute number of the next block (the value of STAGED and CLAIMED between calls). */
+  private next = 0;
+  private failed = false;
+  private disposed = false;
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, workers: number) {
+    this.workers = workers;
+    let slots = 2;
+    while (slots < 4 * (workers + 1)) slots *= 2;
+    this.slotCount = slots;
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * (DONE + slots)));
+    this.slots = new Float64Array(new SharedArrayBuffer(8 * W * slots));
+    this.names = Object.keys(exports).filter((k) => typeof exports[k] === 'function');
+    this.fns = this.names.map((k) => exports[k] as KernelFn);
+    const init: WorkerInit = {
+      module, memory, control: this.ctl.buffer as SharedArrayBuffer, slots: this.slots.buffer as SharedArrayBuffer,
+      slotCount: slots, names: this.names,
+    };
+    for (let i = 0; i < workers; i++) this.handles.push(spawn(init, () => (this.failed = true)));
+  }
+
+  /** Workers that have instantiated the kernels and are claiming blocks. */
+  get running(): number {
+    return this.disposed ? 0 : Atomics.load(this.ctl, READY);
+  }
+
+  /**
+   * Resolves once every worker is running (or one failed, or `timeoutMs` passed) with the
+   * number running. Calls made before then are correct, only less parallel.
+   */
+  async ready(timeoutMs = 10_000): Promise<number> {
+    const until = Date.now() + timeoutMs;
+    while (this.running < this.workers && !this.failed && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return this.running;
+  }
+
+  /**
+   * The exports seen through the pool: each kernel runs directly, except while a block is being
+   * staged, when the call is recorded into the block's slot instead (and returns 0).
+   */
+  wrap<T extends object>(exports: T): T {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(exports)) {
+      const index = this.names.indexOf(name);
+      if (index < 0) {
+        out[name] = value;
+        continue;
+      }
+      const fn = value as KernelFn;
+      out[name] = (...args: number[]) => (this.recording < 0 ? fn(...args) : this.record(index, args));
+    }
+    return out as T;
+  }
+
+  private record(index: number, args: number[]): number {
+    if (this.recorded) throw new Error('xent: a threaded block makes exactly one kernel call');
+    if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call has ${args.length} arguments; a thread slot holds ${MAX_ARGS}`);
+    const o = this.recording * W;
+    this.slots[o] = index;
+    for (let i = 0; i < MAX_ARGS; i++) this.slots[o + 1 + i] = i < args.length ? args[i] : 0;
+    this.recorded = true;
+    return 0;
+  }
+
+  /** Runs the recorded call of the block in `slot` on this thread; returns its result. */
+  private compute(slot: number): number {
+    const s = this.slots;
+    const o = slot * W;
+    const r = this.fns[s[o]](
+      s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9],
+      s[o + 10], s[o + 11], s[o + 12], s[o + 13], s[o + 14], s[o + 15], s[o + 16], s[o + 17], s[o + 18],
+    );
+    return r === undefined ? 0 : r;
+  }
+
+  /** Claims the next published block, if any, and runs it here. */
+  private claimAndCompute(stagedUpTo: number): boolean {
+    const c = Atomics.load(this.ctl, CLAIMED);
+    if (((stagedUpTo - c) | 0) <= 0 || Atomics.compareExchange(this.ctl, CLAIMED, c, (c + 1) | 0) !== c) return false;
+    const slot = c & (this.slotCount - 1);
+    this.slots[slot * W + W - 1] = this.compute(slot);
+    Atomics.store(this.ctl, DONE + slot, (c + 1) | 0);
+    return true;
+  }
+
+  /** Waits until the block in `slot` is done (its flag holds `value`). */
+  private waitDone(slot: number, value: number): void {
+    const i = DONE + slot;
+    // A block in flight finishes within about a block's time: spin first (waking from
+    // Atomics.wait costs tens of µs here), then sleep where this thread may.
+    const until = performance.now() + SPIN_MS;
+    for (let k = 1; Atomics.load(this.ctl, i) !== value; k++) {
+      if ((k & 63) !== 0 || performance.now() < until || !this.canBlock) continue;
+      for (let v = Atomics.load(this.ctl, i); v !== value; v = Atomics.load(this.ctl, i)) Atomics.wait(this.ctl, i, v);
+      return;
+    }
+  }
+
+  /**
+   * Runs `blocks` blocks of one call on this thread and the workers; returns the Σ of their
+   * results, added in block order.
+   */
+  run(blocks: number, job: BlockJob): number {
+    const ctl = this.ctl;
+    const mask = this.slotCount - 1;
+    const first = this.next;
+    let staged = 0;
+    let finished = 0;
+    let total = 0;
+    // Wake sleeping workers now, so they are up by the time the first block is staged.
+    if (this.workers > 0) Atomics.notify(ctl, STAGED);
+    try {
+      while (finished < blocks) {
+        const bf = (first + finished) | 0;
+        if (finished < staged && Atomics.load(ctl, DONE + (bf & mask)) === ((bf + 1) | 0)) {
+          total += this.slots[(bf & mask) * W + W - 1];
+          job.finish(finished, bf & mask);
+          finished++;
+          continue;
+        }
+        if (staged < blocks && staged - finished < this.slotCount) {
+          const slot = (first + staged) & mask;
+          this.recording = slot;
+          this.recorded = false;
+          try {
+            job.stage(staged, slot);
+          } finally {
+            this.recording = -1;
+          }
+          if (!this.recorded) throw new Error('xent: a threaded block made no kernel call');
+          staged++;
+          Atomics.store(ctl, STAGED, (first + staged) | 0);
+          if (this.workers > 0) Atomics.notify(ctl, STAGED);
+          continue;
+        }
+        if (this.claimAndCompute((first + staged) | 0)) continue;
+        this.waitDone(bf & mask, (bf + 1) | 0);
+      }
+    } catch (e) {
+      // Leave no published block behind: run what nobody claimed, wait for the rest.
+      while (this.claimAndCompute((first + staged) | 0));
+      for (let b = finished; b < staged; b++) this.waitDone((first + b) & mask, (first + b + 1) | 0);
+      throw e;
+    } finally {
+      this.next = (first + staged) | 0;
+    }
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      Atomics.store(ctl, FAILED, 0);
+      throw new Error('xent: a kernel failed in a worker thread');
+    }
+    return total;
+  }
+
+  /** Stops and terminates the workers; later calls run on the calling thread. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.notify(this.ctl, STAGED);
+    for (const h of this.handles) h.terminate();
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * A threaded WebAssembly backend: two instances of one kernel build.
+ *
+ * - `shared`: on a shared memory, with a pool of workers (pool.ts); it runs large calls on all
+ *   threads, and every call that touches an array in its memory (engine.alloc hands those out).
+ * - `local`: an ordinary one-thread instance on its own unshared memory; it runs every other
+ *   call. Below THREAD_TUNING.minElements threads cannot pay for their dispatch, and copies into a
+ *   shared memory are slower than into an unshared one (relaxed-atomic word copies, ~3x at
+ *   L2 sizes in V8), so a small call on a threaded engine costs what it costs on a one-thread one.
+ *
+ * The split is by size only, so a given call always runs the same way, and a threaded result
+ * depends on the blocks (THREAD_TUNING.blockElements), never on which thread ran which block.
+ */
+import type {
+  ArrayPool, DenseArgs, ExpScaleArgs, FloatArray, ProbArgs, RowStateArgs, RowwiseArgs, SigmoidArgs, SparseArgs,
+} from '../kernels.js';
+import type { WasmKernels } from '../backends/wasm.js';
+
+/** When a call runs on threads, and how it is cut. */
+export interface ThreadTuning {
+  /**
+   * Smallest call, in elements of its widest row-array (N·C for the softmax family), that runs
+   * on threads.
+   */
+  minElements: number;
+  /** Elements (of the widest row-array) per block of a threaded call. */
+  blockElements: number;
+}
+
+/**
+ * Measured on a 2-core machine with `npx tsx bench/threads.ts` (README, Threads). A worker
+ * asleep between calls takes 40-300 µs to wake there, so at 256x1000 (2^18 elements, ~0.2 ms)
+ * two threads tie with one when calls are apart and win 1.2-1.4x only back to back; from 2^19
+ * they win either way. A block of 2^16 elements (256 KiB of f32) costs a few µs to stage,
+ * record and claim against ~40 µs of kernel.
+ */
+export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 19, blockElements: 1 << 16 };
+
+/** The shared instance: a WasmKernels with a pool, that can tell the arrays in its memory. */
+export interface SharedWasmKernels extends WasmKernels {
+  readonly threads: number;
+  /** Whether `array` lives in this instance's memory (so a call with it must run here). */
+  holds(array: ArrayBufferView): boolean;
+  /** Whether any array handed out by allocF32 / allocF64 is live. */
+  readonly hasArrays: boolean;
+  ready(): Promise<void>;
+  dispose(): void;
+}
+
+/** Routes each call to the shared (threaded) or the local instance. */
+export class ThreadedKernels implements WasmKernels {
+  constructor(
+    private readonly local: WasmKernels,
+    private readonly shared: SharedWasmKernels,
+    private readonly tuning: ThreadTuning,
+  ) {}
+
+  get name() {
+    return this.shared.name;
+  }
+
+  get threads(): number {
+    return this.shared.threads;
+  }
+
+  get memory(): WebAssembly.Memory {
+    return this.shared.memory;
+  }
+
+  get arrays(): ArrayPool {
+    return this.shared;
+  }
+
+  ready(): Promise<void> {
+    return this.shared.ready();
+  }
+
+  dispose(): void {
+    this.shared.dispose();
+  }
+
+  /** The instance for a call on [n, c] arrays: shared if large or if any array lives there. */
+  private pick(a: { n: number; c: number }): WasmKernels {
+    if (a.n * a.c >= this.tuning.minElements) return this.shared;
+    if (!this.shared.hasArrays) return this.local;
+    for (const v of Object.values(a)) {
+      if (ArrayBuffer.isView(v) && this.shared.holds(v)) return this.shared;
+    }
+    return this.local;
+  }
+
+  sparse(a: SparseArgs): number {
+    return this.pick(a).sparse(a);
+  }
+
+  dense(a: DenseArgs): number {
+    return this.pick(a).dense(a);
+  }
+
+  sigmoid(a: SigmoidArgs): number {
+    return this.pick(a).sigmoid(a);
+  }
+
+  crossEntropy(a: ProbArgs): number {
+    return this.pick(a).crossEntropy(a);
+  }
+
+  entropy(a: ProbArgs): number {
+    return this.pick(a).entropy(a);
+  }
+
+  klDivergence(a: ProbArgs): number {
+    return this.pick(a).klDivergence(a);
+  }
+
+  softmax(a: RowwiseArgs): void {
+    this.pick(a).softmax(a);
+  }
+
+  logSoftmax(a: RowwiseArgs): void {
+    this.pick(a).logSoftmax(a);
+  }
+
+  rowStates(a: RowStateArgs): void {
+    this.pick(a).rowStates(a);
+  }
+
+  expScale(a: ExpScaleArgs): void {
+    this.pick(a).expScale(a);
+  }
+
+  expF32(x: Float32Array, out: Float32Array): void {
+    const args = { n: x.length, c: 1, x, out };
+    this.pick(args).expF32(x, out);
+  }
+
+  sumF32(x: Float32Array): number {
+    const args = { n: x.length, c: 1, x };
+    return this.pick(args).sumF32(x);
+  }
+
+  allocF32(length: number): Float32Array {
+    return this.shared.allocF32(length);
+  }
+
+  allocF64(length: number): Float64Array {
+    return this.shared.allocF64(length);
+  }
+
+  view<T extends FloatArray>(array: T): T {
+    return this.shared.view(array);
+  }
+
+  owns(array: ArrayBufferView): boolean {
+    return this.shared.owns(array);
+  }
+
+  free(array: FloatArray): void {
+    this.shared.free(array);
+  }
+}
