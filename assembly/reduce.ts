@@ -158,6 +158,39 @@ export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out:
     : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false);
 }
 
+/**
+ * Index of the first x_k equal to m, or -1: the argmax once the max is known (the lowest index
+ * among equal maxima, as torch.argmax). It stops at the first match, so on average it reads
+ * half a row, and it runs before the row's exp pass, which may overwrite the logits.
+ */
+export function f32_rfirsteq(x: usize, c: i32, m: f32): i32 {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m);
+    for (; i + 16 <= c; i += 16) {
+      const p = x + (<usize>i << 2);
+      const hit = v128.or(
+        v128.or(f32x4.eq(v128.load(p), vm), f32x4.eq(v128.load(p, 16), vm)),
+        v128.or(f32x4.eq(v128.load(p, 32), vm), f32x4.eq(v128.load(p, 48), vm)),
+      );
+      if (v128.any_true(hit)) break;
+    }
+  }
+  for (; i < c; i++) {
+    if (load<f32>(x + (<usize>i << 2)) == m) return i;
+  }
+  return -1;
+}
+
+/** Index of the first NaN among c floats, or -1 (torch.argmax takes a row's first NaN). */
+export function f32_rfirstnan(x: usize, c: i32): i32 {
+  for (let i = 0; i < c; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return i;
+  }
+  return -1;
+}
+
 /** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */
 export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void {
   let i = 0;
@@ -286,6 +319,21 @@ export function f64_rmax(x: usize, c: i32): f64 {
     m = max(m, load<f64>(x + (<usize>i << 3)));
   }
   return m;
+}
+
+/** First index of the largest x_k (lowest on ties), or of the first NaN (torch.argmax). */
+export function f64_rargmax(x: usize, c: i32): i32 {
+  let best: f64 = -Infinity;
+  let at = 0;
+  for (let i = 0; i < c; i++) {
+    const v = load<f64>(x + (<usize>i << 3));
+    if (v != v) return i;
+    if (v > best) {
+      best = v;
+      at = i;
+    }
+  }
+  return at;
 }
 
 /** Σ_k exp(x_k − m), storing each term to out unless out is 0. */
