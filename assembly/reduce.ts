@@ -52,6 +52,13 @@ export function f32_rmax_u16_acc4(x: usize, c: i32): f32 {
 export let nextRowMax: f32 = 0;
 
 /**
+ * The first k with x_k = m of the last exp pass with argmax (-1 if none): the row's argmax,
+ * lowest index on ties (torch.argmax), found where the pass has x_k − m anyway; the checks
+ * stop at the first hit, a compare per element over half a row on average.
+ */
+export let argmaxFound: i32 = -1;
+
+/**
  * Σ_k exp(x_k − m); with `stores`, each exp(x_k − m) is also written to out (which may be x
  * itself); with `withNext`, the same loop takes the max of the following row xn. Those loads
  * overlap the exp arithmetic, so the next row streams in from memory while this one computes:
@@ -64,10 +71,12 @@ export let nextRowMax: f32 = 0;
 @inline
 function f32_exppass_u16_acc4(
   x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withNext: bool, withScale: bool,
+  withArgmax: bool,
 ): f64 {
   let i = 0;
   let s: f64 = 0;
   let mn: f32 = -Infinity;
+  let found = -1;
   if (ASC_FEATURE_SIMD) {
     const vmax = f32x4.splat(m);
     const valpha = f32x4.splat(alpha);
@@ -96,10 +105,27 @@ function f32_exppass_u16_acc4(
         v128.store(gp + o, f32x4.mul(v128.load(gp + o, 32), valpha), 32);
         v128.store(gp + o, f32x4.mul(v128.load(gp + o, 48), valpha), 48);
       }
-      const ve0 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
-      const ve1 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 16), vmax));
-      const ve2 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 32), vmax));
-      const ve3 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 48), vmax));
+      const vd0 = f32x4.sub(v128.load(x + o), vmax);
+      const vd1 = f32x4.sub(v128.load(x + o, 16), vmax);
+      const vd2 = f32x4.sub(v128.load(x + o, 32), vmax);
+      const vd3 = f32x4.sub(v128.load(x + o, 48), vmax);
+      if (withArgmax && found < 0) {
+        const vz = f32x4.splat(0);
+        const h0 = f32x4.eq(vd0, vz);
+        const h1 = f32x4.eq(vd1, vz);
+        const h2 = f32x4.eq(vd2, vz);
+        const h3 = f32x4.eq(vd3, vz);
+        if (v128.any_true(v128.or(v128.or(h0, h1), v128.or(h2, h3)))) {
+          const b0 = i32x4.bitmask(h0);
+          const b1 = i32x4.bitmask(h1);
+          const b2 = i32x4.bitmask(h2);
+          found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (i32x4.bitmask(h3) << 12));
+        }
+      }
+      const ve0 = f32x4_expminusmax_rr2_p5(vd0);
+      const ve1 = f32x4_expminusmax_rr2_p5(vd1);
+      const ve2 = f32x4_expminusmax_rr2_p5(vd2);
+      const ve3 = f32x4_expminusmax_rr2_p5(vd3);
       if (stores) {
         v128.store(out + o, ve0);
         v128.store(out + o, ve1, 16);
@@ -116,7 +142,12 @@ function f32_exppass_u16_acc4(
       const o = <usize>i << 2;
       if (withNext) vm0 = f32x4.pmax(vm0, v128.load(xn + o));
       if (withScale) v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
-      const ve = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
+      const vd = f32x4.sub(v128.load(x + o), vmax);
+      if (withArgmax && found < 0) {
+        const bits = i32x4.bitmask(f32x4.eq(vd, f32x4.splat(0)));
+        if (bits) found = i + <i32>ctz(bits);
+      }
+      const ve = f32x4_expminusmax_rr2_p5(vd);
       if (stores) v128.store(out + o, ve);
       vs0 = f32x4.add(vs0, ve);
     }
@@ -127,19 +158,30 @@ function f32_exppass_u16_acc4(
     const o = <usize>i << 2;
     if (withNext) mn = max(mn, load<f32>(xn + o));
     if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
-    const e = f32_expminusmax_rr2_p5(load<f32>(x + o) - m);
+    const d = load<f32>(x + o) - m;
+    if (withArgmax && found < 0 && d == 0) found = i;
+    const e = f32_expminusmax_rr2_p5(d);
     if (stores) store<f32>(out + o, e);
     s += <f64>e;
   }
   if (withNext) nextRowMax = mn;
+  if (withArgmax) argmaxFound = found;
   return s;
 }
 
 /** Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false);
+}
+
+/**
+ * As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. Without a next row the max is
+ * taken of the row itself (in cache, result unused): half the variants, the same numbers.
+ */
+export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, true, false, true);
 }
 
 /**
@@ -150,12 +192,19 @@ export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize
 export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
   if (gp) {
     return xn
-      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true)
-      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true);
+      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false)
+      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false);
   }
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false);
+}
+
+/** As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound (xn as in the loss-only twin). */
+export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return gp
+    ? f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true)
+    : f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, 0, 0, true, true, false, true);
 }
 
 /**

@@ -20,12 +20,16 @@
 //   the scaling pass (the front adds the loss term from rowLse).
 // - focal γ: the row loss w·(1 − p)^γ·(−log p) and a row factor G on the gradient
 //   w·G·(p_k − [k = y]); p_y and 1 − p_y come from −log p_y in f64 (expm1: no cancellation).
-// - statistics: rowLse, and rowArgmax found by an early-exit scan for the known max before
-//   the exp pass (so the max pass itself stays as it is).
+// - statistics: rowLse, and rowArgmax: the first k with x_k − max = 0, looked for in the exp
+//   pass (which has x_k − max anyway) until found; capped rows and rows whose max is infinite
+//   are searched by an early-exit scan of the logits before their pass.
 
 import { f32_raddcappedexp, f32_vcappedgrad, cappedDot, cappedNextMax } from './capped';
 import {
+  argmaxFound,
+  f32_raddexpminusmax_argmax_u16_acc4,
   f32_raddexpminusmax_u16_acc4,
+  f32_raddstoreexpminusmax_argmax_u16_acc4,
   f32_raddstoreexpminusmax_u16_acc4,
   f32_rdotminusmax,
   f32_rfirsteq,
@@ -127,15 +131,15 @@ export function f32_sparse_xent(
     const wy: f64 = weight ? <f64>load<f32>(weight + yo) : 1;
     const m = known ? mKnown : f32_rmax_u16_acc4(x, c);
     let am = -1;
-    // With an infinite max (an +inf logit, or nothing above -inf) the exp pass makes NaNs of
-    // more than the NaNs, so a row's first NaN is looked for in the logits now.
+    // With an infinite max (an +inf logit, or nothing above -inf) x − m is NaN at the max and
+    // the exp pass makes NaNs of more than the NaNs: such rows are searched in the logits now.
     const nanFirst = rowArgmax != 0 && !isFinite(m);
-    if (rowArgmax) {
+    if (nanFirst) {
       am = f32_rfirsteq(x, c, m);
-      if (nanFirst) {
-        const k = f32_rfirstnan(x, c);
-        if (k >= 0) am = k;
-      }
+      const k = f32_rfirstnan(x, c);
+      if (k >= 0) am = k;
+    } else if (rowArgmax && capped) {
+      am = f32_rfirsteq(x, c, m);
     }
     const xn = r + 1 < n && load<i32>(labels + (<usize>(r + 1) << 2)) != ignoreIndex ? x + rowBytes : 0;
     // The row's max, y_y − max and Σ w_k·(y_k − max) as the softmax sees them (capped or not).
@@ -161,7 +165,12 @@ export function f32_sparse_xent(
     } else {
       dy = <f64>load<f32>(x + yo) - <f64>m;
       if (smooth) sd = f32_rdotminusmax(x, weight, c, m);
-      s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, pend, pendAlpha) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+      if (rowArgmax && !nanFirst) {
+        s = g ? f32_raddstoreexpminusmax_argmax_u16_acc4(x, c, m, g, xn, pend, pendAlpha) : f32_raddexpminusmax_argmax_u16_acc4(x, c, m, xn);
+        am = argmaxFound;
+      } else {
+        s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, pend, pendAlpha) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+      }
       if (pend) {
         store<f32>(pendY, pendGy);
         pend = 0;

@@ -318,7 +318,11 @@ export class XentEngine {
       ({ gradScale, zGradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64, counted));
     }
     // The target logits, for the perplexity: read now, as an in-place gradient overwrites them.
-    const targetLogits = wantStats ? Float64Array.from(labels, (y, i) => (y === ignore ? 0 : x[i * c + y])) : null;
+    let targetLogits: Float64Array | null = null;
+    if (wantStats) {
+      targetLogits = new Float64Array(n);
+      for (let i = 0; i < n; i++) if (labels[i] !== ignore) targetLogits[i] = x[i * c + labels[i]];
+    }
     const total = this.kernels.sparse({
       logits: x, labels, n, c, weight: lossWeight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale,
       softcap, zLoss, zGradScale, focalGamma: gamma, rowLse, rowArgmax,
