@@ -130,9 +130,11 @@ function sparse(a: SparseArgs): number {
       if (argmax) argmax[r] = -1;
       continue;
     }
-    if (argmax) argmax[r] = rowArgmax(x, off, c);
+    const at = argmax ? rowArgmax(x, off, c) : -1;
+    if (argmax) argmax[r] = at;
     const { v, o } = cappedRow(x, off, c, cap, capped);
-    const m = rowMax(v, o, c);
+    // Uncapped, the argmax is where the max is (a NaN there makes the row NaN either way).
+    const m = at >= 0 && cap === 0 ? x[off + at] : rowMax(v, o, c);
     const s = rowSumExp(v, o, c, m);
     const logS = Math.log(s);
     const lse = m + logS;
