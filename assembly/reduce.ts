@@ -109,18 +109,15 @@ function f32_exppass_u16_acc4(
       const vd1 = f32x4.sub(v128.load(x + o, 16), vmax);
       const vd2 = f32x4.sub(v128.load(x + o, 32), vmax);
       const vd3 = f32x4.sub(v128.load(x + o, 48), vmax);
-      if (withArgmax && found < 0) {
+      // x − m ≤ 0, so a 0 in any of the 16 shows as a 0 in their lane-wise max (a NaN may hide
+      // one, but a NaN row's argmax is its first NaN, found after the pass).
+      if (withArgmax && found < 0 && v128.any_true(f32x4.eq(f32x4.pmax(f32x4.pmax(vd0, vd1), f32x4.pmax(vd2, vd3)), f32x4.splat(0)))) {
         const vz = f32x4.splat(0);
-        const h0 = f32x4.eq(vd0, vz);
-        const h1 = f32x4.eq(vd1, vz);
-        const h2 = f32x4.eq(vd2, vz);
-        const h3 = f32x4.eq(vd3, vz);
-        if (v128.any_true(v128.or(v128.or(h0, h1), v128.or(h2, h3)))) {
-          const b0 = i32x4.bitmask(h0);
-          const b1 = i32x4.bitmask(h1);
-          const b2 = i32x4.bitmask(h2);
-          found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (i32x4.bitmask(h3) << 12));
-        }
+        const b0 = i32x4.bitmask(f32x4.eq(vd0, vz));
+        const b1 = i32x4.bitmask(f32x4.eq(vd1, vz));
+        const b2 = i32x4.bitmask(f32x4.eq(vd2, vz));
+        const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
+        found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
       }
       const ve0 = f32x4_expminusmax_rr2_p5(vd0);
       const ve1 = f32x4_expminusmax_rr2_p5(vd1);
@@ -154,13 +151,25 @@ function f32_exppass_u16_acc4(
     s += hsum(vs0);
     if (withNext) mn = hmax(f32x4.pmax(vm0, vm1));
   }
+  // Scalar (the whole row in the no-SIMD build): with argmax, the loop that checks runs only
+  // until the first hit, and the plain loop takes the rest.
+  if (withArgmax) {
+    for (; i < c && found < 0; i++) {
+      const o = <usize>i << 2;
+      if (withNext) mn = max(mn, load<f32>(xn + o));
+      if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
+      const d = load<f32>(x + o) - m;
+      if (d == 0) found = i;
+      const e = f32_expminusmax_rr2_p5(d);
+      if (stores) store<f32>(out + o, e);
+      s += <f64>e;
+    }
+  }
   for (; i < c; i++) {
     const o = <usize>i << 2;
     if (withNext) mn = max(mn, load<f32>(xn + o));
     if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
-    const d = load<f32>(x + o) - m;
-    if (withArgmax && found < 0 && d == 0) found = i;
-    const e = f32_expminusmax_rr2_p5(d);
+    const e = f32_expminusmax_rr2_p5(load<f32>(x + o) - m);
     if (stores) store<f32>(out + o, e);
     s += <f64>e;
   }
