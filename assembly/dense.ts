@@ -8,8 +8,14 @@
 // the gradient pass then reads the stored exp(x_k − m) and the targets:
 // grad_k = (scale·W/s)·e_k − scale·w_k·t'_k. The exp pass of a row also takes the max of
 // the next row.
+//
+// With softcap, the passes of capped.ts take W, S and s in one pass through the cap and a
+// second recomputes e_k and sech²_k for the gradient; the z-loss adds 2z·lse to scale·W (see
+// sparse.ts).
 
+import { cappedCoefSum, cappedDot, cappedNextMax, f32_raddcappedexp, f32_vcappedgrad } from './capped';
 import { madd, hsum } from './simd';
+import { f32_tanh_sech2 } from './tanh';
 import {
   FLUSH,
   f32_raddexpminusmax_u16_acc4,
@@ -86,31 +92,54 @@ function f32_vdense_grad(g: usize, t: usize, w: usize, c: i32, alpha: f32, scale
   }
 }
 
-/** Σ_n rowLoss_n over n rows (f32); weight, rowLoss, grad, rowScale 0 when absent; grad may equal logits. */
+/**
+ * Σ_n rowLoss_n over n rows (f32); weight, rowLoss, grad, rowScale, rowLse 0 when absent; grad
+ * may equal logits. softcap 0: no cap; zLoss 0: no z-loss.
+ */
 export function f32_dense_xent(
   logits: usize, targets: usize, n: i32, c: i32, weight: usize, smoothing: f64,
   rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize,
 ): f64 {
   const rowBytes = <usize>c << 2;
   const keep = <f32>(1 - smoothing);
   const add = <f32>(smoothing / <f64>c);
+  const capped = softcap > 0;
+  const cap = <f32>softcap;
   let total: f64 = 0;
   let m = n > 0 ? f32_rmax_u16_acc4(logits, c) : 0;
   for (let r = 0; r < n; r++) {
     const x = logits + <usize>r * rowBytes;
     const t = targets + <usize>r * rowBytes;
     const g = grad ? grad + <usize>r * rowBytes : 0;
-    const ss = f32_rdense_terms(x, t, weight, c, m, keep, add);
-    const sw = termsWeight;
     const xn = r + 1 < n ? x + rowBytes : 0;
-    const s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, 0, 0) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
-    m = nextRowMax;
-    const loss = sw == 0 ? 0 : sw * Math.log(s) - ss;
+    let ss: f64;
+    let sw: f64;
+    let s: f64;
+    let mm: f32 = m;
+    if (capped) {
+      mm = f32_tanh_sech2(m * (1 / cap)) * cap;
+      s = f32_raddcappedexp(x, c, cap, mm, 0, true, t, weight, keep, add, xn);
+      ss = cappedDot;
+      sw = cappedCoefSum;
+      m = cappedNextMax;
+    } else {
+      ss = f32_rdense_terms(x, t, weight, c, m, keep, add);
+      sw = termsWeight;
+      s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, 0, 0) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+      m = nextRowMax;
+    }
+    const ls = Math.log(s);
+    const loss = sw == 0 ? 0 : sw * ls - ss;
+    if (rowLse) store<f32>(rowLse + (<usize>r << 2), <f32>(<f64>mm + ls));
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>loss);
     total += loss;
     if (g) {
       const scale = rowScale ? <f64>load<f32>(rowScale + (<usize>r << 2)) : gradScale;
-      f32_vdense_grad(g, t, weight, c, <f32>(scale * sw / s), <f32>scale, keep, add);
+      const zScale = rowScale ? scale : zGradScale;
+      const alpha = <f32>((scale * sw + (zLoss > 0 ? 2 * zLoss * (<f64>mm + ls) * zScale : 0)) / s);
+      if (capped) f32_vcappedgrad(x, c, cap, mm, g, alpha, <f32>scale, t, weight, keep, add);
+      else f32_vdense_grad(g, t, weight, c, alpha, <f32>scale, keep, add);
     }
   }
   return total;
@@ -120,37 +149,51 @@ export function f32_dense_xent(
 export function f64_dense_xent(
   logits: usize, targets: usize, n: i32, c: i32, weight: usize, smoothing: f64,
   rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize,
 ): f64 {
   const rowBytes = <usize>c << 3;
   const keep = 1 - smoothing;
   const add = smoothing / <f64>c;
+  const capped = softcap > 0;
   let total: f64 = 0;
   for (let r = 0; r < n; r++) {
     const x = logits + <usize>r * rowBytes;
     const t = targets + <usize>r * rowBytes;
     const g = grad ? grad + <usize>r * rowBytes : 0;
-    const m = f64_rmax(x, c);
+    const m = capped ? softcap * Math.tanh(f64_rmax(x, c) / softcap) : f64_rmax(x, c);
     let sw: f64 = 0;
     let ss: f64 = 0;
+    let s: f64 = 0;
     for (let i = 0; i < c; i++) {
       const o = <usize>i << 3;
       let wt = load<f64>(t + o) * keep + add;
       if (weight) wt *= load<f64>(weight + o);
+      const d = (capped ? softcap * Math.tanh(load<f64>(x + o) / softcap) : load<f64>(x + o)) - m;
       sw += wt;
-      if (wt != 0) ss += wt * (load<f64>(x + o) - m);
+      if (wt != 0) ss += wt * d;
+      if (capped) s += Math.exp(d);
     }
-    const s = f64_raddstoreexpminusmax(x, c, m, g);
-    const loss = sw == 0 ? 0 : sw * Math.log(s) - ss;
+    // Uncapped, the exp pass stores e_k in g for the gradient pass.
+    if (!capped) s = f64_raddstoreexpminusmax(x, c, m, g);
+    const ls = Math.log(s);
+    const loss = sw == 0 ? 0 : sw * ls - ss;
+    if (rowLse) store<f64>(rowLse + (<usize>r << 3), m + ls);
     if (rowLoss) store<f64>(rowLoss + (<usize>r << 3), loss);
     total += loss;
     if (g) {
       const scale = rowScale ? load<f64>(rowScale + (<usize>r << 3)) : gradScale;
-      const alpha = scale * sw / s;
+      const zScale = rowScale ? scale : zGradScale;
+      const alpha = (scale * sw + (zLoss > 0 ? 2 * zLoss * (m + ls) * zScale : 0)) / s;
       for (let i = 0; i < c; i++) {
         const o = <usize>i << 3;
         let wt = load<f64>(t + o) * keep + add;
         if (weight) wt *= load<f64>(weight + o);
-        store<f64>(g + o, load<f64>(g + o) * alpha - wt * scale);
+        if (capped) {
+          const th = Math.tanh(load<f64>(x + o) / softcap);
+          store<f64>(g + o, (Math.exp(softcap * th - m) * alpha - wt * scale) * (1 - th * th));
+        } else {
+          store<f64>(g + o, load<f64>(g + o) * alpha - wt * scale);
+        }
       }
     }
   }

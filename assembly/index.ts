@@ -6,10 +6,12 @@
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32_sum_u16_acc4 } from './reduce';
+import { f32_tanh_sech2, f32x4_tanh, f32x4_tanh_exp } from './tanh';
 
 export { f32_sparse_xent, f64_sparse_xent } from './sparse';
 export { f32_dense_xent, f64_dense_xent } from './dense';
 export { f32_sigmoid_xent, f64_sigmoid_xent } from './sigmoid';
+export { f32_sigmoid_focal, f64_sigmoid_focal } from './focal';
 export {
   f32_cross_entropy, f32_entropy, f32_kl_div, f64_cross_entropy, f64_entropy, f64_kl_div,
 } from './prob';
@@ -33,6 +35,25 @@ export function f32_exp(x: usize, len: i32, out: usize): void {
   for (; i < len; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, f32_exp_rr2_p5(load<f32>(x + o)));
+  }
+}
+
+/** out_k = tanh(x_k) with the kernels' own f32 tanh (the softcap's), for accuracy tests. */
+export function f32_tanh(x: usize, len: i32, out: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      const vu = v128.load(x + o);
+      const va = f32x4.abs(vu);
+      const ve = f32x4_tanh_exp(va);
+      const vr = f32x4.div(f32x4.splat(1), f32x4.add(ve, f32x4.splat(1)));
+      v128.store(out + o, f32x4_tanh(vu, va, ve, vr));
+    }
+  }
+  for (; i < len; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, f32_tanh_sech2(load<f32>(x + o)));
   }
 }
 

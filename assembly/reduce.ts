@@ -52,6 +52,13 @@ export function f32_rmax_u16_acc4(x: usize, c: i32): f32 {
 export let nextRowMax: f32 = 0;
 
 /**
+ * The first k with x_k = m of the last exp pass with argmax (-1 if none): the row's argmax,
+ * lowest index on ties (torch.argmax), found where the pass has x_k − m anyway; the checks
+ * stop at the first hit, a compare per element over half a row on average.
+ */
+export let argmaxFound: i32 = -1;
+
+/**
  * Σ_k exp(x_k − m); with `stores`, each exp(x_k − m) is also written to out (which may be x
  * itself); with `withNext`, the same loop takes the max of the following row xn. Those loads
  * overlap the exp arithmetic, so the next row streams in from memory while this one computes:
@@ -64,10 +71,12 @@ export let nextRowMax: f32 = 0;
 @inline
 function f32_exppass_u16_acc4(
   x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withNext: bool, withScale: bool,
+  withArgmax: bool,
 ): f64 {
   let i = 0;
   let s: f64 = 0;
   let mn: f32 = -Infinity;
+  let found = -1;
   if (ASC_FEATURE_SIMD) {
     const vmax = f32x4.splat(m);
     const valpha = f32x4.splat(alpha);
@@ -96,10 +105,24 @@ function f32_exppass_u16_acc4(
         v128.store(gp + o, f32x4.mul(v128.load(gp + o, 32), valpha), 32);
         v128.store(gp + o, f32x4.mul(v128.load(gp + o, 48), valpha), 48);
       }
-      const ve0 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
-      const ve1 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 16), vmax));
-      const ve2 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 32), vmax));
-      const ve3 = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o, 48), vmax));
+      const vd0 = f32x4.sub(v128.load(x + o), vmax);
+      const vd1 = f32x4.sub(v128.load(x + o, 16), vmax);
+      const vd2 = f32x4.sub(v128.load(x + o, 32), vmax);
+      const vd3 = f32x4.sub(v128.load(x + o, 48), vmax);
+      // x − m ≤ 0, so a 0 in any of the 16 shows as a 0 in their lane-wise max (a NaN may hide
+      // one, but a NaN row's argmax is its first NaN, found after the pass).
+      if (withArgmax && found < 0 && v128.any_true(f32x4.eq(f32x4.pmax(f32x4.pmax(vd0, vd1), f32x4.pmax(vd2, vd3)), f32x4.splat(0)))) {
+        const vz = f32x4.splat(0);
+        const b0 = i32x4.bitmask(f32x4.eq(vd0, vz));
+        const b1 = i32x4.bitmask(f32x4.eq(vd1, vz));
+        const b2 = i32x4.bitmask(f32x4.eq(vd2, vz));
+        const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
+        found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
+      }
+      const ve0 = f32x4_expminusmax_rr2_p5(vd0);
+      const ve1 = f32x4_expminusmax_rr2_p5(vd1);
+      const ve2 = f32x4_expminusmax_rr2_p5(vd2);
+      const ve3 = f32x4_expminusmax_rr2_p5(vd3);
       if (stores) {
         v128.store(out + o, ve0);
         v128.store(out + o, ve1, 16);
@@ -116,12 +139,31 @@ function f32_exppass_u16_acc4(
       const o = <usize>i << 2;
       if (withNext) vm0 = f32x4.pmax(vm0, v128.load(xn + o));
       if (withScale) v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
-      const ve = f32x4_expminusmax_rr2_p5(f32x4.sub(v128.load(x + o), vmax));
+      const vd = f32x4.sub(v128.load(x + o), vmax);
+      if (withArgmax && found < 0) {
+        const bits = i32x4.bitmask(f32x4.eq(vd, f32x4.splat(0)));
+        if (bits) found = i + <i32>ctz(bits);
+      }
+      const ve = f32x4_expminusmax_rr2_p5(vd);
       if (stores) v128.store(out + o, ve);
       vs0 = f32x4.add(vs0, ve);
     }
     s += hsum(vs0);
     if (withNext) mn = hmax(f32x4.pmax(vm0, vm1));
+  }
+  // Scalar (the whole row in the no-SIMD build): with argmax, the loop that checks runs only
+  // until the first hit, and the plain loop takes the rest.
+  if (withArgmax) {
+    for (; i < c && found < 0; i++) {
+      const o = <usize>i << 2;
+      if (withNext) mn = max(mn, load<f32>(xn + o));
+      if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
+      const d = load<f32>(x + o) - m;
+      if (d == 0) found = i;
+      const e = f32_expminusmax_rr2_p5(d);
+      if (stores) store<f32>(out + o, e);
+      s += <f64>e;
+    }
   }
   for (; i < c; i++) {
     const o = <usize>i << 2;
@@ -132,14 +174,23 @@ function f32_exppass_u16_acc4(
     s += <f64>e;
   }
   if (withNext) nextRowMax = mn;
+  if (withArgmax) argmaxFound = found;
   return s;
 }
 
 /** Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false);
+}
+
+/**
+ * As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. Without a next row the max is
+ * taken of the row itself (in cache, result unused): half the variants, the same numbers.
+ */
+export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, true, false, true);
 }
 
 /**
@@ -150,12 +201,52 @@ export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize
 export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
   if (gp) {
     return xn
-      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true)
-      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true);
+      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false)
+      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false);
   }
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false);
+}
+
+/** As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound (xn as in the loss-only twin). */
+export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return gp
+    ? f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true)
+    : f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, 0, 0, true, true, false, true);
+}
+
+/**
+ * Index of the first x_k equal to m, or -1: the argmax once the max is known (the lowest index
+ * among equal maxima, as torch.argmax). It stops at the first match, so on average it reads
+ * half a row, and it runs before the row's exp pass, which may overwrite the logits.
+ */
+export function f32_rfirsteq(x: usize, c: i32, m: f32): i32 {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m);
+    for (; i + 16 <= c; i += 16) {
+      const p = x + (<usize>i << 2);
+      const hit = v128.or(
+        v128.or(f32x4.eq(v128.load(p), vm), f32x4.eq(v128.load(p, 16), vm)),
+        v128.or(f32x4.eq(v128.load(p, 32), vm), f32x4.eq(v128.load(p, 48), vm)),
+      );
+      if (v128.any_true(hit)) break;
+    }
+  }
+  for (; i < c; i++) {
+    if (load<f32>(x + (<usize>i << 2)) == m) return i;
+  }
+  return -1;
+}
+
+/** Index of the first NaN among c floats, or -1 (torch.argmax takes a row's first NaN). */
+export function f32_rfirstnan(x: usize, c: i32): i32 {
+  for (let i = 0; i < c; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return i;
+  }
+  return -1;
 }
 
 /** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */
@@ -286,6 +377,21 @@ export function f64_rmax(x: usize, c: i32): f64 {
     m = max(m, load<f64>(x + (<usize>i << 3)));
   }
   return m;
+}
+
+/** First index of the largest x_k (lowest on ties), or of the first NaN (torch.argmax). */
+export function f64_rargmax(x: usize, c: i32): i32 {
+  let best: f64 = -Infinity;
+  let at = 0;
+  for (let i = 0; i < c; i++) {
+    const v = load<f64>(x + (<usize>i << 3));
+    if (v != v) return i;
+    if (v > best) {
+      best = v;
+      at = i;
+    }
+  }
+  return at;
 }
 
 /** Σ_k exp(x_k − m), storing each term to out unless out is 0. */

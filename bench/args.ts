@@ -11,6 +11,8 @@ export interface RunOptions {
   contenders: string[] | null;
   quick: boolean;
   budget: Budget;
+  /** --options: xent's training extras (zLoss, softcap, stats), each next to its plain row. */
+  options: boolean;
   /** True when nothing was left out: the run may replace latest.md / latest.svg. */
   complete: boolean;
 }
@@ -21,6 +23,8 @@ export const USAGE = `usage: npm run bench -- [options]      (or: npx tsx bench/
   --contenders a,b         contender ids to run (default: all that load; ids are listed at start)
   --loss | --grad          loss only, or loss and gradient (default: both)
   --time <ms>              time budget per task (default 1000, quick 100)
+  --options                xent's training extras (zLoss, softcap, stats) on every backend, each
+                           next to the plain loss (and its cost relative to it); xent rows only
 A full default run writes bench/results/<date>.json, latest.md and latest.svg; any other run
 writes them under bench/results/partial/ (not committed).
 Relaxed SIMD needs a V8 flag in Node 20, which NODE_OPTIONS does not accept; add its row with
@@ -31,6 +35,7 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
   let shapes: Shape[] | undefined;
   let contenders: string[] | null = null;
   let quick = false;
+  let extras = false;
   let timeMs: number | undefined;
   const modes = new Set<Mode>();
   const list = (i: number, flag: string) => {
@@ -46,6 +51,9 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
         return 'help';
       case '--quick':
         quick = true;
+        break;
+      case '--options':
+        extras = true;
         break;
       case '--loss':
         modes.add('loss');
@@ -77,6 +85,7 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
     contenders,
     quick,
     budget,
-    complete: !quick && timeMs === undefined && contenders === null && modes.size !== 1 && shapes === undefined,
+    options: extras,
+    complete: !quick && !extras && timeMs === undefined && contenders === null && modes.size !== 1 && shapes === undefined,
   };
 }

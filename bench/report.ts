@@ -25,6 +25,8 @@ export type TaskRecord = {
       /** Throughput relative to xent's js backend and to the fastest peer, same shape and mode. */
       vsXentJs?: number;
       vsBestPeer?: number;
+      /** For a row of `--options`: its time relative to the plain row it extends (1.10 = 10% slower). */
+      costVsPlain?: number;
     } & Timing)
   | { status: 'wrong'; loss: number; reference: number; lossError: number; gradError?: number }
   | { status: 'failed'; error: string }
@@ -60,6 +62,9 @@ export function addRatios(tasks: TaskRecord[]): void {
     const peer = bestPeer.get(key(t));
     if (js) t.vsXentJs = t.mlogitsPerSec / js;
     if (peer) t.vsBestPeer = t.mlogitsPerSec / peer;
+    // Rows of --options are named <plain row>+<extra>.
+    const plain = t.contender.includes('+') ? tasks.find((p) => p.status === 'ok' && key(p) === key(t) && p.contender === t.contender.split('+')[0]) : undefined;
+    if (plain?.status === 'ok') t.costVsPlain = plain.mlogitsPerSec / t.mlogitsPerSec;
   }
 }
 
@@ -94,12 +99,15 @@ function formatError(t: { lossError?: number; gradError?: number }): string {
 /** Why a task's answer was rejected. */
 export function wrongText(t: Extract<TaskRecord, { status: 'wrong' }>): string {
   const grad = t.gradError === undefined ? '' : `, gradient error ${t.gradError.toExponential(1)}`;
-  return `loss ${t.loss} vs reference ${t.reference.toPrecision(8)} (error ${t.lossError.toExponential(1)}${grad})`;
+  // Rows of --options carry their own reference: only the error is known here.
+  const ref = Number.isNaN(t.reference) ? 'its own reference' : `reference ${t.reference.toPrecision(8)}`;
+  return `loss ${t.loss} vs ${ref} (error ${t.lossError.toExponential(1)}${grad})`;
 }
 
-/** Rows of strings for one shape and mode: a header and one row per task. */
+/** Rows of strings for one shape and mode: a header and one row per task (a 'time vs plain' column when --options rows are there). */
 function rows(tasks: TaskRecord[]): string[][] {
-  const head = ['contender', 'median', '±rme', 'samples', 'M logits/s', 'vs xent-js', 'vs best peer', 'error'];
+  const extras = tasks.some((t) => t.contender.includes('+'));
+  const head = ['contender', 'median', '±rme', 'samples', 'M logits/s', 'vs xent-js', 'vs best peer', 'error', ...(extras ? ['time vs plain'] : [])];
   const body = tasks.map((t) => {
     if (t.status === 'ok') {
       return [
@@ -111,9 +119,10 @@ function rows(tasks: TaskRecord[]): string[][] {
         formatRatio(t.vsXentJs),
         formatRatio(t.vsBestPeer),
         formatError(t),
+        ...(extras ? [formatRatio(t.costVsPlain)] : []),
       ];
     }
-    return [t.contender, t.status === 'wrong' ? `WRONG: ${wrongText(t)}` : `FAILED: ${t.error}`, '', '', '', '', '', ''];
+    return [t.contender, t.status === 'wrong' ? `WRONG: ${wrongText(t)}` : `FAILED: ${t.error}`, '', '', '', '', '', '', ...(extras ? [''] : [])];
   });
   return [head, ...body];
 }

@@ -33,7 +33,12 @@ async function runTask(c: Contender, problem: Problem, mode: Mode, reference: nu
     const outcome = await pending;
     const first = { ms: performance.now() - start, async: pending instanceof Promise };
     let checks: { lossError?: number; gradError?: number } = {};
-    if (c.kind !== 'floor') {
+    if (c.option) {
+      checks = c.option.check(problem, mode, outcome);
+      if (!(checks.lossError! <= LOSS_TOLERANCE) || (checks.gradError !== undefined && !(checks.gradError <= GRAD_TOLERANCE))) {
+        return { ...base, status: 'wrong', loss: outcome.loss, reference: NaN, lossError: checks.lossError!, gradError: checks.gradError };
+      }
+    } else if (c.kind !== 'floor') {
       const lossError = Math.abs(outcome.loss - reference) / Math.abs(reference);
       const gErr = mode === 'grad' ? gradError(problem, outcome.grad ?? []) : undefined;
       // Negated comparisons so that NaN counts as wrong.
@@ -69,7 +74,10 @@ export async function loadContenders(
   log(`contenders: ${contenders.map((c) => c.id).join(', ')}`);
   const unknown = options.contenders?.filter((id) => !contenders.some((c) => c.id === id)) ?? [];
   if (unknown.length > 0) log(`not available here: ${unknown.join(', ')}`);
-  const selected = contenders.filter((c) => options.contenders === null || options.contenders.includes(c.id));
+  // Rows of the training extras run with --options (next to the plain xent rows they extend), or when named.
+  const wanted = (c: Contender) =>
+    options.contenders !== null ? options.contenders.includes(c.id) : options.options ? c.kind === 'xent' && !c.id.endsWith('-zero-copy') : !c.option;
+  const selected = contenders.filter(wanted);
 
   return { selected, loadFailures };
 }

@@ -48,7 +48,7 @@ export function chart(report: RunReport): string {
   const legendRows = Math.ceil(ids.length / legendCols);
   const top = 44 + legendRows * 18;
   const panelGap = 86;
-  const H = top + modes.length * (PANEL_H + panelGap);
+  const H = top + modes.length * (PANEL_H + panelGap) + 14;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ${FONT} font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -95,7 +95,9 @@ export function chart(report: RunReport): string {
         .sort((a, b) => b.mlogitsPerSec - a.mlogitsPerSec)[0];
       if (best?.vsBestPeer !== undefined) {
         const ratio = best.vsBestPeer >= 10 ? best.vsBestPeer.toFixed(0) : best.vsBestPeer.toFixed(1);
-        out.push(`<text x="${cx}" y="${y0 + PANEL_H + 34}" text-anchor="middle" font-size="11" fill="${color.get(best.contender)}">${esc(`${best.contender}: ${ratio}× best peer`)}</text>`);
+        // Two lines, so that long contender names do not run into the next shape's headline.
+        out.push(`<text x="${cx}" y="${y0 + PANEL_H + 34}" text-anchor="middle" font-size="11" fill="${color.get(best.contender)}">${esc(`${ratio}× best peer`)}</text>`);
+        out.push(`<text x="${cx}" y="${y0 + PANEL_H + 47}" text-anchor="middle" font-size="10" fill="${color.get(best.contender)}">${esc(best.contender)}</text>`);
       }
     });
     out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y0 + PANEL_H}" y2="${y0 + PANEL_H}" stroke="#888"/>`);

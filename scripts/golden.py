@@ -28,6 +28,12 @@ Where xent decides differently from raw PyTorch (DESIGN.md), the expectation fol
 Sparse label smoothing with ignore_index and weights under 'mean': torch 1.13 matches DESIGN.md's
 formula; every sparse case also evaluates that formula in torch ops and asserts the agreement
 (loss and gradient), so a torch that differs stops this script.
+
+The training extras go to test/golden/extras/ (read by test/golden-extras.test.ts), written in
+torch ops and differentiated by autograd: z-loss with torch.logsumexp (Liger-Kernel's
+definition: z·lse² per counted row, 'mean' over the counted rows), softcap with torch.tanh,
+the multi-class focal loss from log_softmax, torchvision's sigmoid_focal_loss transcribed (it
+is not installed here), and the per-row statistics with torch.argmax.
 """
 
 import json
@@ -95,6 +101,8 @@ def enc_value(v, dtype):
 
 
 def enc_output(t, dtype):
+    if not t.is_floating_point():
+        return t.tolist()
     if t.dim() == 0:
         return enc_value(t.item(), dtype)
     return [enc_value(v, dtype) for v in t.detach().reshape(-1).tolist()]
@@ -247,7 +255,148 @@ def run_rowwise(case, dt):
     return {'out': out.reshape(-1)}
 
 
+# ---------------------------------------------------------------- training extras
+
+def capped(x, o):
+    """c·tanh(x/c) for options with softcap c, else x itself."""
+    cap = o.get('softcap')
+    return x if cap is None else cap * torch.tanh(x / cap)
+
+
+def z_term(lse, keep, z, red):
+    """Liger-Kernel's z-loss: z·lse² per counted row, not weighted; 'mean' over counted rows."""
+    row = torch.where(keep, z * lse * lse, torch.zeros_like(lse))
+    if red == 'none':
+        return row
+    if red == 'sum':
+        return row.sum()
+    return row.sum() / keep.sum()
+
+
+def row_stats(x_raw, v, y, keep):
+    """lse (NaN where ignored), torch.argmax of the raw logits (-1 where ignored), correctness,
+    accuracy and perplexity = exp(mean over counted rows of lse − v_y)."""
+    lse = torch.logsumexp(v, -1).detach()
+    pred = torch.where(keep, torch.argmax(x_raw, -1), torch.full_like(y, -1))
+    correct = (keep & (pred == y)).to(torch.int64)
+    ys = torch.where(keep, y, torch.zeros_like(y))
+    nll = (lse - v.detach().gather(1, ys[:, None])[:, 0])[keep]
+    counted = int(keep.sum())
+    return {
+        'lse': torch.where(keep, lse, torch.full_like(lse, math.nan)),
+        'predicted': pred,
+        'correct': correct,
+        'accuracy': torch.tensor(correct.sum().item() / counted, dtype=torch.float64),
+        'perplexity': nll.mean().exp(),
+    }
+
+
+def run_sparse_extra(case, dt):
+    """F.cross_entropy on the (capped) logits, plus the z-loss term; stats when asked."""
+    t, o = case['_t'], case['opts']
+    x = t['logits'].to(dt).clone().requires_grad_()
+    y = t['labels']
+    w = t['weight'].to(dt) if 'weight' in t else None
+    red = o.get('reduction', 'mean')
+    ii = o.get('ignoreIndex', -100)
+    v = capped(x, o)
+    ce = F.cross_entropy(v, y, weight=w, ignore_index=ii, reduction=red, label_smoothing=o.get('labelSmoothing', 0.0))
+    keep = y != ii
+    zl = z_term(torch.logsumexp(v, -1), keep, o.get('zLoss', 0.0), red)
+    loss = ce + zl
+    loss.backward(upstream(loss, upstream_of(case), dt))
+    out = {'loss': loss.detach(), 'grad': x.grad}
+    if o.get('returnZLoss'):
+        out['zLoss'] = zl.detach()
+    if o.get('stats'):
+        out.update(row_stats(t['logits'].to(dt), v, y, keep))
+    return out
+
+
+def run_dense_extra(case, dt):
+    t, o = case['_t'], case['opts']
+    x = t['logits'].to(dt).clone().requires_grad_()
+    w = t['weight'].to(dt) if 'weight' in t else None
+    red = o.get('reduction', 'mean')
+    v = capped(x, o)
+    ce = F.cross_entropy(v, t['targets'].to(dt), weight=w, reduction=red, label_smoothing=o.get('labelSmoothing', 0.0))
+    zl = z_term(torch.logsumexp(v, -1), torch.ones(x.shape[0], dtype=torch.bool), o.get('zLoss', 0.0), red)
+    loss = ce + zl
+    loss.backward(upstream(loss, upstream_of(case), dt))
+    out = {'loss': loss.detach(), 'grad': x.grad}
+    if o.get('returnZLoss'):
+        out['zLoss'] = zl.detach()
+    return out
+
+
+def run_softmax_focal(case, dt):
+    """-α_y·w[y]·(1 − p_y)^γ·log p_y per counted row; 'mean' over Σ w[y] (the count without weights)."""
+    t, o = case['_t'], case['opts']
+    x = t['logits'].to(dt).clone().requires_grad_()
+    y = t['labels']
+    c = x.shape[1]
+    ii = o.get('ignoreIndex', -100)
+    red = o.get('reduction', 'mean')
+    gamma = o.get('gamma', 2.0)
+    keep = y != ii
+    ys = torch.where(keep, y, torch.zeros_like(y))
+    w = t['weight'].to(dt) if 'weight' in t else torch.ones(c, dtype=dt)
+    if 'alpha' in t:
+        alpha = t['alpha'].to(dt)
+    else:
+        alpha = torch.full((c,), float(o.get('alpha', 1.0)), dtype=dt)
+    lp = x.log_softmax(-1).gather(1, ys[:, None])[:, 0]
+    row = -alpha[ys] * w[ys] * (1 - lp.exp()) ** gamma * lp
+    row = torch.where(keep, row, torch.zeros_like(row))
+    if red == 'none':
+        loss = row
+    elif red == 'sum':
+        loss = row.sum()
+    else:
+        loss = row.sum() / torch.where(keep, w[ys], torch.zeros_like(row)).sum()
+    loss.backward(upstream(loss, upstream_of(case), dt))
+    if dt == F64 and gamma == 0 and 'alpha' not in t and 'alpha' not in o:
+        ref = F.cross_entropy(t['logits'].to(dt), y, weight=w, ignore_index=ii, reduction=red)
+        assert torch.allclose(loss, ref, rtol=1e-12, atol=1e-12), case['name']
+    return {'loss': loss.detach(), 'grad': x.grad}
+
+
+def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction='none'):
+    """torchvision.ops.sigmoid_focal_loss (torchvision/ops/focal_loss.py, BSD-3-Clause), transcribed
+    line for line: torchvision is not a dependency here."""
+    p = torch.sigmoid(inputs)
+    ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction='none')
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+        loss = alpha_t * loss
+    if reduction == 'none':
+        pass
+    elif reduction == 'mean':
+        loss = loss.mean()
+    elif reduction == 'sum':
+        loss = loss.sum()
+    else:
+        raise ValueError(reduction)
+    return loss
+
+
+def run_sigmoid_focal(case, dt):
+    """xent's defaults: gamma 2, alpha 0.25 (torchvision's), reduction 'mean' (torchvision: 'none')."""
+    t, o = case['_t'], case['opts']
+    x = t['logits'].to(dt).clone().requires_grad_()
+    red = o.get('reduction', 'mean')
+    loss = sigmoid_focal_loss(x, t['targets'].to(dt), alpha=o.get('alpha', 0.25), gamma=o.get('gamma', 2), reduction=red)
+    loss.backward(upstream(loss, upstream_of(case), dt))
+    return {'loss': loss.detach().reshape(-1) if red == 'none' else loss.detach(), 'grad': x.grad}
+
+
 RUNNERS = {
+    'sparse-extra': run_sparse_extra,
+    'dense-extra': run_dense_extra,
+    'softmaxFocalLoss': run_softmax_focal,
+    'sigmoidFocalLoss': run_sigmoid_focal,
     'softmaxCrossEntropy': run_sparse,
     'softmaxCrossEntropyDense': run_dense,
     'sigmoidCrossEntropy': run_sigmoid,
@@ -273,9 +422,16 @@ def f32_within(got, want, kind):
     return bool(ok.all()), float(torch.where(fin, (got - want).abs() - tol, torch.zeros_like(got)).max())
 
 
+def runner(case):
+    return RUNNERS[case.get('_r', case['method'])]
+
+
 def check_f32(case, want):
-    got = RUNNERS[case['method']](case, F32)
+    got = runner(case)(case, F32)
     for key, w in want.items():
+        if not w.is_floating_point():
+            assert torch.equal(got[key], w), f"{case['name']}: torch float32 {key} differs"
+            continue
         kind = 'grad' if key == 'grad' or (key == 'out' and case['method'] == 'softmax') else 'loss'
         ok, excess = f32_within(got[key], w, kind)
         assert ok, f"{case['name']}: torch float32 {key} misses the float32 tolerance by {excess}"
@@ -284,20 +440,27 @@ def check_f32(case, want):
 # ---------------------------------------------------------------- cases
 
 CASES = {name: [] for name in ('sparse', 'dense', 'sigmoid', 'prob', 'rowwise', 'examples')}
-ARRAY_OPTS = ('weight', 'posWeight')
+# The training extras' groups, written to test/golden/extras/.
+EXTRA_GROUPS = ('zloss', 'softcap', 'focal', 'sigmoid-focal', 'stats')
+CASES.update({name: [] for name in EXTRA_GROUPS})
+ARRAY_OPTS = ('weight', 'posWeight', 'alpha')
 
 
 def add(group, name, method, dtype, classes, tensors, opts=None, grad_output=None, **extra):
     """Records a case. tensors: logits / labels / targets / p / q, and the array options weight /
-    posWeight / gradOutput; a builder may still edit them in place until finish() encodes them."""
-    CASES[group].append({'name': name, 'method': method, 'dtype': dtype, 'classes': classes,
-                         '_t': tensors, 'opts': dict(opts or {}), '_g': grad_output, '_x': extra})
+    posWeight / alpha / gradOutput; a builder may still edit them in place until finish() encodes
+    them. extra `_r` names the runner when it is not the method's own."""
+    case = {'name': name, 'method': method, 'dtype': dtype, 'classes': classes,
+            '_t': tensors, 'opts': dict(opts or {}), '_g': grad_output, '_x': extra}
+    if '_r' in extra:
+        case['_r'] = extra['_r']
+    CASES[group].append(case)
 
 
 def finish(case):
     """Computes the expectation and encodes the case for JSON."""
     dtype, t = case['dtype'], case['_t']
-    want = RUNNERS[case['method']](case, F64)
+    want = runner(case)(case, F64)
     if dtype == 'float32':
         check_f32(case, want)
     out = {k: case[k] for k in ('name', 'method', 'dtype', 'classes')}
@@ -315,7 +478,7 @@ def finish(case):
         out['gradOutput'] = enc_input(t['gradOutput'], dtype)
     elif case['_g'] is not None:
         out['gradOutput'] = case['_g']
-    out.update(case['_x'])
+    out.update({k: v for k, v in case['_x'].items() if k != '_r'})
     out['want'] = {k: enc_output(v, dtype) for k, v in want.items()}
     return out
 
@@ -639,6 +802,141 @@ def example_cases(dtype):
         {'p': t([[1.0, 0.0, 0.0, 0.0]]), 'q': t([[0.4, 0.3, 0.1, 0.1]])}, {'reduction': 'mean', 'base': 2}, design=1.32)
 
 
+def extra_cases(dtype):
+    """zLoss, softcap, the focal losses and the statistics."""
+    dt = DTYPES[dtype]
+    d = tag(dtype)
+
+    def sparse(group, name, n, c, opts, scale=2.0, weight=False, ignore=(), grad_output=None):
+        name = f'{group}/{d}/C{c}/{name}'
+        g = rng(name)
+        x = randn(g, (n, c), dt, scale)
+        y = labels_for(g, n, c)
+        for r in ignore:
+            y[r] = opts.get('ignoreIndex', -100)
+        tensors = {'logits': x, 'labels': y}
+        if weight:
+            tensors['weight'] = rand(g, (c,), dt, 0.1, 2.0)
+        if grad_output == 'rows':
+            tensors['gradOutput'] = rand(g, (n,), dt, -2.0, 3.0)
+            grad_output = None
+        add(group, name, 'softmaxCrossEntropy', dtype, c, tensors, opts, grad_output, _r='sparse-extra')
+        return tensors
+
+    def dense(group, name, n, c, opts, scale=2.0, weight=False):
+        name = f'{group}/{d}/C{c}/{name}'
+        g = rng(name)
+        tensors = {'logits': randn(g, (n, c), dt, scale), 'targets': softmax_rows(g, n, c, dt)}
+        if weight:
+            tensors['weight'] = rand(g, (c,), dt, 0.1, 2.0)
+        add(group, name, 'softmaxCrossEntropyDense', dtype, c, tensors, opts, _r='dense-extra')
+
+    # z-loss (PaLM's 1e-4, and larger so the term is visible in float32)
+    for red in REDUCTIONS:
+        sparse('zloss', f'{red}/z1e-4', 8, 5, {'reduction': red, 'zLoss': 1e-4})
+        sparse('zloss', f'{red}/z0.01/weight/ignore-100/returnZLoss', 8, 5,
+               {'reduction': red, 'zLoss': 0.01, 'returnZLoss': True}, weight=True, ignore=(1, 6))
+        dense('zloss', f'{red}/z0.01/returnZLoss', 6, 5, {'reduction': red, 'zLoss': 0.01, 'returnZLoss': True})
+    sparse('zloss', 'mean/z0.1/ls0.1/weight/ignore-100', 7, 5, {'zLoss': 0.1, 'labelSmoothing': 0.1}, weight=True, ignore=(3,))
+    sparse('zloss', 'mean/z0.01/gradOutput2.5', 6, 5, {'zLoss': 0.01}, grad_output=2.5)
+    sparse('zloss', 'none/z0.01/gradOutputRows', 6, 5, {'reduction': 'none', 'zLoss': 0.01}, ignore=(2,), grad_output='rows')
+    sparse('zloss', 'mean/z0.01/ignoreIndex0', 6, 5, {'zLoss': 0.01, 'ignoreIndex': 0}, ignore=(4,))
+    sparse('zloss', 'mean/returnZLoss-without-z', 5, 4, {'returnZLoss': True})
+    sparse('zloss', 'mean/z0.01/spread50', 6, 7, {'zLoss': 0.01}, scale=50.0)
+    dense('zloss', 'mean/z0.1/ls0.1/weight', 6, 5, {'zLoss': 0.1, 'labelSmoothing': 0.1}, weight=True)
+    if dtype == 'float32':
+        sparse('zloss', 'mean/z1e-4/wide', 3, 1000, {'zLoss': 1e-4})
+    else:
+        sparse('zloss', 'sum/z1e-4/wide', 2, 1000, {'reduction': 'sum', 'zLoss': 1e-4})
+
+    # softcap (Gemma 2 caps the final logits at 30); logits spread enough for the cap to bite
+    for red in REDUCTIONS:
+        sparse('softcap', f'{red}/cap30', 8, 5, {'reduction': red, 'softcap': 30.0}, scale=25.0)
+        sparse('softcap', f'{red}/cap5/weight/ignore-100/ls0.1', 8, 5,
+               {'reduction': red, 'softcap': 5.0, 'labelSmoothing': 0.1}, scale=4.0, weight=True, ignore=(0, 5))
+        dense('softcap', f'{red}/cap5/weight', 6, 5, {'reduction': red, 'softcap': 5.0}, scale=4.0, weight=True)
+    sparse('softcap', 'mean/cap2/z0.01/returnZLoss', 6, 5, {'softcap': 2.0, 'zLoss': 0.01, 'returnZLoss': True}, scale=3.0)
+    sparse('softcap', 'none/cap1/gradOutputRows', 6, 5, {'reduction': 'none', 'softcap': 1.0}, grad_output='rows')
+    sparse('softcap', 'mean/cap30/weight/gradOutput2.5', 6, 5, {'softcap': 30.0}, scale=40.0, weight=True, grad_output=2.5)
+    dense('softcap', 'mean/cap3/ls0.3/z0.01', 5, 5, {'softcap': 3.0, 'labelSmoothing': 0.3, 'zLoss': 0.01})
+    # -inf logits under a cap are -c, no longer masks.
+    t = sparse('softcap', 'none/cap4/neg-inf', 4, 6, {'reduction': 'none', 'softcap': 4.0})
+    for r in range(4):
+        t['logits'][r, (t['labels'][r] + 1) % 6] = -math.inf
+    if dtype == 'float32':
+        sparse('softcap', 'mean/cap30/wide', 2, 1000, {'softcap': 30.0}, scale=20.0)
+        sparse('softcap', 'none/cap30/wide/ls0.1', 1, 4099, {'reduction': 'none', 'softcap': 30.0, 'labelSmoothing': 0.1}, scale=20.0)
+    else:
+        sparse('softcap', 'sum/cap10/wide', 2, 1000, {'reduction': 'sum', 'softcap': 10.0}, scale=8.0)
+
+    # softmaxFocalLoss
+    def focal(name, n, c, opts, scale=2.0, weight=False, alpha=None, ignore=(), grad_output=None):
+        name = f'focal/{d}/C{c}/{name}'
+        g = rng(name)
+        y = labels_for(g, n, c)
+        for r in ignore:
+            y[r] = opts.get('ignoreIndex', -100)
+        tensors = {'logits': randn(g, (n, c), dt, scale), 'labels': y}
+        if weight:
+            tensors['weight'] = rand(g, (c,), dt, 0.1, 2.0)
+        if alpha == 'class':
+            tensors['alpha'] = rand(g, (c,), dt, 0.1, 1.0)
+        if grad_output == 'rows':
+            tensors['gradOutput'] = rand(g, (n,), dt, -2.0, 3.0)
+            grad_output = None
+        add('focal', name, 'softmaxFocalLoss', dtype, c, tensors, opts, grad_output)
+
+    for gamma in (0.0, 0.5, 1.0, 2.0, 3.7):
+        focal(f'mean/gamma{gamma}', 8, 5, {'gamma': gamma})
+    focal('mean/default-gamma', 6, 5, {})
+    for red in REDUCTIONS:
+        focal(f'{red}/gamma2/weight/ignore-100', 8, 5, {'reduction': red, 'gamma': 2.0}, weight=True, ignore=(2, 5))
+        focal(f'{red}/gamma2/alpha-class', 8, 5, {'reduction': red, 'gamma': 2.0}, alpha='class')
+    focal('mean/gamma0/weight/ignore-100', 8, 5, {'gamma': 0.0}, weight=True, ignore=(1,))
+    focal('mean/gamma2/alpha0.25/weight', 8, 5, {'gamma': 2.0, 'alpha': 0.25}, weight=True)
+    focal('none/gamma1.5/gradOutputRows', 6, 5, {'reduction': 'none', 'gamma': 1.5}, grad_output='rows')
+    focal('mean/gamma2/gradOutput2.5/ignoreIndex1', 6, 5, {'gamma': 2.0, 'ignoreIndex': 1}, ignore=(0,), grad_output=2.5)
+    focal('mean/gamma2/spread10', 6, 7, {'gamma': 2.0}, scale=10.0)
+    if dtype == 'float32':
+        focal('mean/gamma2/wide', 3, 1000, {'gamma': 2.0})
+
+    # sigmoidFocalLoss (torchvision's)
+    def sfocal(name, n, c, opts, targets='binary', scale=2.0, grad_output=None):
+        name = f'sigmoid-focal/{d}/C{c}/{name}'
+        g = rng(name)
+        x = randn(g, (n, c), dt, scale)
+        tg = (rand(g, (n, c), dt) < 0.3).to(dt) if targets == 'binary' else rand(g, (n, c), dt)
+        tensors = {'logits': x, 'targets': tg}
+        if grad_output == 'elements':
+            tensors['gradOutput'] = rand(g, (n * c,), dt, -2.0, 3.0)
+            grad_output = None
+        add('sigmoid-focal', name, 'sigmoidFocalLoss', dtype, c, tensors, opts, grad_output)
+
+    sfocal('defaults', 4, 5, {})
+    for red in REDUCTIONS:
+        sfocal(f'{red}/gamma2/alpha0.25', 4, 5, {'reduction': red, 'gamma': 2.0, 'alpha': 0.25})
+        sfocal(f'{red}/soft', 4, 5, {'reduction': red}, targets='soft')
+    for gamma in (0.0, 0.5, 1.0, 3.0):
+        sfocal(f'mean/gamma{gamma}', 4, 5, {'gamma': gamma})
+    sfocal('mean/alpha-off', 4, 5, {'alpha': -1.0})
+    sfocal('sum/alpha0.75/soft', 4, 5, {'reduction': 'sum', 'alpha': 0.75}, targets='soft')
+    sfocal('none/gradOutputElements', 4, 5, {'reduction': 'none'}, targets='soft', grad_output='elements')
+    sfocal('mean/gradOutput2.5', 4, 5, {}, grad_output=2.5)
+    sfocal('mean/spread8', 4, 7, {}, scale=8.0)
+    if dtype == 'float32':
+        sfocal('mean/wide', 2, 1000, {})
+
+    # statistics: ties (small integers), ignored rows, with the other extras
+    t = sparse('stats', 'mean/ties', 8, 6, {'stats': True}, scale=1.0)
+    t['logits'].copy_(torch.round(t['logits'] * 1.5))
+    sparse('stats', 'none/ignore-100', 8, 5, {'reduction': 'none', 'stats': True}, ignore=(0, 3))
+    sparse('stats', 'mean/weight/ls0.1/z0.01/cap5', 8, 5,
+           {'stats': True, 'labelSmoothing': 0.1, 'zLoss': 0.01, 'softcap': 5.0, 'returnZLoss': True}, scale=4.0, weight=True, ignore=(6,))
+    sparse('stats', 'sum/spread10', 8, 7, {'reduction': 'sum', 'stats': True}, scale=10.0)
+    if dtype == 'float32':
+        sparse('stats', 'mean/wide', 4, 1000, {'stats': True})
+
+
 NOTES = {
     'sparse': [
         'F.cross_entropy(logits, labels, weight, ignore_index, reduction, label_smoothing); gradient by autograd of loss.backward(gradOutput).',
@@ -656,6 +954,31 @@ NOTES = {
     ],
     'rowwise': ['softmax / log_softmax over the last dimension.'],
     'examples': ["DESIGN.md's worked examples; `design` is the rounded value DESIGN.md prints."],
+    'zloss': [
+        'F.cross_entropy(logits, labels, weight, ignore_index, reduction, label_smoothing) + z-loss, z = opts.zLoss: '
+        "z * torch.logsumexp(logits, -1)**2 per counted row, not weighted; 'mean' divides it by the number of counted rows "
+        "(Liger-Kernel's lse_square_scale); 'loss' includes it, want.zLoss (returnZLoss) is the term alone. Probability "
+        "targets: every row counts. Gradients by autograd.",
+    ],
+    'softcap': [
+        'The loss of the zloss notes on capped logits c * torch.tanh(logits / c), c = opts.softcap (Gemma 2); '
+        'gradients w.r.t. the uncapped logits by autograd.',
+    ],
+    'focal': [
+        "Multi-class focal loss written in torch: -alpha[y] * w[y] * (1 - p_y)**gamma * log p_y, log p_y from log_softmax; "
+        "'mean' divides by sum of w[y] over counted rows (the count without weights); gamma = 0 without alpha equals "
+        'F.cross_entropy (asserted). alpha: a number or one per class; gamma default 2. Gradients by autograd.',
+    ],
+    'sigmoid-focal': [
+        'torchvision.ops.sigmoid_focal_loss(logits, targets, alpha, gamma, reduction), transcribed from torchvision/ops/focal_loss.py '
+        "(torchvision is not installed); xent's defaults: alpha 0.25, gamma 2 (torchvision's), reduction 'mean' (torchvision: 'none'). "
+        'Gradients by autograd.',
+    ],
+    'stats': [
+        "The loss of the zloss notes, and per-row statistics: lse = torch.logsumexp of the (capped) logits (NaN for ignored rows), "
+        'predicted = torch.argmax of the logits (-1 for ignored rows), correct = predicted == label, accuracy over counted rows, '
+        'perplexity = exp(mean over counted rows of lse - (capped) logit of the label).',
+    ],
 }
 
 
@@ -667,6 +990,7 @@ def main():
         prob_cases(dtype)
         rowwise_cases(dtype)
         example_cases(dtype)
+        extra_cases(dtype)
     os.makedirs(OUT_DIR, exist_ok=True)
     names = set()
     total = 0
@@ -682,7 +1006,9 @@ def main():
         }
         lines = ',\n'.join(json.dumps(c, separators=(',', ':'), allow_nan=False) for c in cases)
         text = '{"meta":' + json.dumps(meta) + ',\n"cases":[\n' + lines + '\n]}\n'
-        path = os.path.join(OUT_DIR, f'{group}.json')
+        folder = os.path.join(OUT_DIR, 'extras') if group in EXTRA_GROUPS else OUT_DIR
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f'{group}.json')
         with open(path, 'w') as f:
             f.write(text)
         total += len(text)

@@ -3,7 +3,7 @@
  * `Kernels` interface so that every backend returns the same numbers and fails the same way.
  */
 import type { BackendName, FloatArray, Kernels } from './kernels.js';
-import type { Loss, LossWithGrad, Reduction } from './types.js';
+import type { Loss, LossWithGrad, Reduction, SoftmaxStats } from './types.js';
 import {
   type MergedRowStates,
   type PartialLoss,
@@ -18,23 +18,33 @@ import {
   checkOptionNames,
   classesOf,
   describe,
+  finiteOf,
+  flagOf,
   ignoreIndexOf,
   logBaseOf,
   mainFloat,
   newFloat,
+  nonNegativeOf,
   optionsObject,
   outputArray,
   reductionOf,
   sideFloat,
   smoothingOf,
+  softcapOf,
 } from './validate.js';
 
-const SPARSE: readonly OptionName[] = ['classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing'];
-const DENSE: readonly OptionName[] = ['classes', 'reduction', 'weight', 'labelSmoothing'];
+const EXTRAS: readonly OptionName[] = ['zLoss', 'softcap', 'returnZLoss'];
+const SPARSE: readonly OptionName[] = ['classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', ...EXTRAS, 'stats'];
+const DENSE: readonly OptionName[] = ['classes', 'reduction', 'weight', 'labelSmoothing', ...EXTRAS];
+const SOFTMAX_FOCAL: readonly OptionName[] = ['classes', 'reduction', 'weight', 'ignoreIndex', 'gamma', 'alpha'];
+const SIGMOID_FOCAL: readonly OptionName[] = ['classes', 'reduction', 'gamma', 'alpha'];
 const SIGMOID: readonly OptionName[] = ['classes', 'reduction', 'weight', 'posWeight'];
 const GRAD: readonly OptionName[] = ['gradOut', 'gradOutput'];
 const PROB: readonly OptionName[] = ['classes', 'reduction', 'base'];
 const ROWWISE: readonly OptionName[] = ['classes', 'out'];
+/** A batch shard's partial loss: the plain softmax cross-entropy, whose 'sum' it is. */
+const PARTIAL: readonly OptionName[] = ['classes', 'weight', 'ignoreIndex', 'labelSmoothing'];
+const ROW_STATES: readonly OptionName[] = ['classes', 'classOffset', 'weight', 'ignoreIndex', 'labelSmoothing'];
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -45,6 +55,8 @@ interface Labels {
   /** The value the kernels treat as ignored (ignoreIndex, or -1 when it does not fit int32). */
   ignore: number;
   denom: number;
+  /** The number of counted (not ignored) rows. */
+  counted: number;
 }
 
 /**
@@ -62,6 +74,7 @@ function labelsOf(method: string, raw: unknown, n: number, c: number, ignoreInde
   const labels = src instanceof Int32Array ? src : new Int32Array(n);
   const convert = labels !== src;
   let denom = 0;
+  let counted = 0;
   for (let i = 0; i < n; i++) {
     const raw = src[i];
     const v = typeof raw === 'bigint' ? Number(raw) : raw;
@@ -77,11 +90,15 @@ function labelsOf(method: string, raw: unknown, n: number, c: number, ignoreInde
     }
     if (convert) labels[i] = v;
     denom += w ? w[v] : 1;
+    counted++;
   }
-  return { labels, ignore, denom };
+  return { labels, ignore, denom, counted };
 }
 
-/** gradOutput as a scalar multiplier (and, for 'none', optionally one per row / element). */
+/**
+ * gradOutput as a scalar multiplier (and, for 'none', optionally one per row / element);
+ * zGradScale is the multiplier of the z-loss term, whose mean divides by `zDenom`.
+ */
 function gradScaleOf(
   method: string,
   g: unknown,
@@ -89,20 +106,61 @@ function gradScaleOf(
   count: number,
   denom: number,
   f64: boolean,
-): { gradScale: number; scales: FloatArray | null } {
+  zDenom = denom,
+): { gradScale: number; zGradScale: number; scales: FloatArray | null } {
   if (g === undefined) g = 1;
   if (typeof g === 'number') {
     if (!Number.isFinite(g)) throw new RangeError(`${method}: gradOutput must be finite, got ${g}`);
     // Mean over zero counted rows is 0, and so is its gradient (PyTorch would give NaN).
-    const gradScale = reduction === 'mean' ? (denom === 0 ? 0 : g / denom) : g;
-    return { gradScale, scales: null };
+    const over = (d: number) => (reduction === 'mean' ? (d === 0 ? 0 : (g as number) / d) : (g as number));
+    return { gradScale: over(denom), zGradScale: over(zDenom), scales: null };
   }
   if (reduction !== 'none') {
     throw new TypeError(`${method}: gradOutput must be a number for reduction '${reduction}', got ${describe(g)}`);
   }
   const scales = sideFloat(method, 'gradOutput', g, f64, count);
   checkFinite(method, 'gradOutput', scales);
-  return { gradScale: 1, scales };
+  return { gradScale: 1, zGradScale: 1, scales };
+}
+
+/**
+ * The z-loss term z·lse² of each counted row (rows where `counts` is true), added into the
+ * per-row losses for 'none'; returns the term, reduced as the loss is ('mean' over `counted`
+ * rows), per row for 'none'.
+ */
+function zLossTerm(
+  z: number,
+  lse: FloatArray | null,
+  counts: (row: number) => boolean,
+  n: number,
+  counted: number,
+  reduction: Reduction,
+  rowLoss: FloatArray | null,
+  f64: boolean,
+): Loss {
+  const rows = reduction === 'none' ? newFloat(f64, n) : null;
+  let sum = 0;
+  if (z > 0 && lse) {
+    for (let i = 0; i < n; i++) {
+      if (!counts(i)) continue;
+      const term = z * lse[i] * lse[i];
+      sum += term;
+      if (rows) {
+        rows[i] = term;
+        rowLoss![i] += term;
+      }
+    }
+  }
+  if (rows) return rows;
+  return reduction === 'sum' ? sum : counted === 0 ? 0 : sum / counted;
+}
+
+/** The result object of a call that asked for extras, with exactly the fields asked for. */
+function withExtras<T extends object>(base: T, zLoss: Loss | null, stats: SoftmaxStats | null): T {
+  const out: Record<string, unknown> = base as Record<string, unknown>;
+  if (zLoss !== null) out.zLoss = zLoss;
+  if (stats !== null) out.stats = stats;
+  return base;
 }
 
 /** Reduces the kernel's Σ: 'sum' as it is, 'mean' over `denom` (0 when there is nothing to count). */
@@ -180,20 +238,36 @@ export class XentEngine {
     return a;
   }
 
-  softmaxCrossEntropy(logits: unknown, labels: unknown, opts?: unknown): Loss {
-    return this.sparse('softmaxCrossEntropy', logits, labels, opts, false).loss;
+  softmaxCrossEntropy(logits: unknown, labels: unknown, opts?: unknown): unknown {
+    return this.sparse('softmaxCrossEntropy', logits, labels, opts, false, SPARSE);
   }
 
-  softmaxCrossEntropyWithGrad(logits: unknown, labels: unknown, opts?: unknown): LossWithGrad {
-    return this.sparse('softmaxCrossEntropyWithGrad', logits, labels, opts, true) as LossWithGrad;
+  softmaxCrossEntropyWithGrad(logits: unknown, labels: unknown, opts?: unknown): unknown {
+    return this.sparse('softmaxCrossEntropyWithGrad', logits, labels, opts, true, SPARSE);
   }
 
-  softmaxCrossEntropyDense(logits: unknown, targets: unknown, opts?: unknown): Loss {
-    return this.dense('softmaxCrossEntropyDense', logits, targets, opts, false).loss;
+  softmaxCrossEntropyDense(logits: unknown, targets: unknown, opts?: unknown): unknown {
+    return this.dense('softmaxCrossEntropyDense', logits, targets, opts, false);
   }
 
-  softmaxCrossEntropyDenseWithGrad(logits: unknown, targets: unknown, opts?: unknown): LossWithGrad {
-    return this.dense('softmaxCrossEntropyDenseWithGrad', logits, targets, opts, true) as LossWithGrad;
+  softmaxCrossEntropyDenseWithGrad(logits: unknown, targets: unknown, opts?: unknown): unknown {
+    return this.dense('softmaxCrossEntropyDenseWithGrad', logits, targets, opts, true);
+  }
+
+  softmaxFocalLoss(logits: unknown, labels: unknown, opts?: unknown): unknown {
+    return this.sparse('softmaxFocalLoss', logits, labels, opts, false, SOFTMAX_FOCAL);
+  }
+
+  softmaxFocalLossWithGrad(logits: unknown, labels: unknown, opts?: unknown): unknown {
+    return this.sparse('softmaxFocalLossWithGrad', logits, labels, opts, true, SOFTMAX_FOCAL);
+  }
+
+  sigmoidFocalLoss(logits: unknown, targets: unknown, opts?: unknown): Loss {
+    return this.sigmoidFocal('sigmoidFocalLoss', logits, targets, opts, false).loss;
+  }
+
+  sigmoidFocalLossWithGrad(logits: unknown, targets: unknown, opts?: unknown): LossWithGrad {
+    return this.sigmoidFocal('sigmoidFocalLossWithGrad', logits, targets, opts, true) as LossWithGrad;
   }
 
   sigmoidCrossEntropy(logits: unknown, targets: unknown, opts?: unknown): Loss {
@@ -228,25 +302,33 @@ export class XentEngine {
 
   softmaxCrossEntropyPartial(logits: unknown, labels: unknown, opts?: unknown): PartialLoss {
     const method = 'softmaxCrossEntropyPartial';
-    const { loss, denom } = this.sparse(method, logits, labels, partialOptions(method, opts), false);
-    return { sum: loss as number, denominator: denom };
+    const o = partialOptions(method, opts, false);
+    const sum = this.sparse(method, logits, labels, o, false, SPARSE) as number;
+    return { sum, denominator: this.denominator(method, logits, labels, o) };
   }
 
   softmaxCrossEntropyPartialWithGrad(logits: unknown, labels: unknown, opts?: unknown): PartialLossWithGrad {
     const method = 'softmaxCrossEntropyPartialWithGrad';
-    const { loss, denom, grad } = this.sparse(method, logits, labels, partialOptions(method, opts), true);
-    return { sum: loss as number, denominator: denom, grad: grad! };
+    const o = partialOptions(method, opts, true);
+    const { loss, grad } = this.sparse(method, logits, labels, o, true, SPARSE) as LossWithGrad;
+    return { sum: loss as number, denominator: this.denominator(method, logits, labels, o), grad };
+  }
+
+  /** The mean's denominator Σ_{n∉I} w[y_n] of a sparse call (labels and weights only; validated already). */
+  private denominator(method: string, logits: unknown, rawLabels: unknown, o: Record<string, unknown>): number {
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
+    const c = sparseClassesOf(method, o, x, rawLabels);
+    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, x instanceof Float64Array, c);
+    return labelsOf(method, rawLabels, x.length / c, c, ignoreIndexOf(method, o), weight).denom;
   }
 
   softmaxCrossEntropyRowStates(logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
     const method = 'softmaxCrossEntropyRowStates';
     const o = optionsObject(method, opts);
-    checkOptionNames(method, o, ['classes', 'classOffset', 'weight', 'ignoreIndex', 'labelSmoothing']);
+    checkOptionNames(method, o, ROW_STATES);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
-    const nLabels = (rawLabels as { length?: unknown } | null)?.length;
-    const inferred = typeof nLabels === 'number' && nLabels > 0 && x.length % nLabels === 0 ? x.length / nLabels : undefined;
-    const c = classesOf(method, o, x.length, inferred);
+    const c = sparseClassesOf(method, o, x, rawLabels);
     const n = x.length / c;
     const classOffset = o.classOffset ?? 0;
     if (typeof classOffset !== 'number' || !Number.isInteger(classOffset) || classOffset < 0) {
@@ -327,9 +409,14 @@ export class XentEngine {
 
   // ---- end of shards ---------------------------------------------------------------------------
 
-  private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean) {
+  /**
+   * softmaxCrossEntropy (options SPARSE) and softmaxFocalLoss (options SOFTMAX_FOCAL): one sparse
+   * kernel call; the front adds the z-loss term and the statistics from its per-row outputs.
+   */
+  private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean, names: readonly OptionName[]): unknown {
     const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...SPARSE, ...GRAD] : SPARSE);
+    checkOptionNames(method, o, withGrad ? [...names, ...GRAD] : names);
+    const focal = names === SOFTMAX_FOCAL;
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const nLabels = (rawLabels as { length?: unknown } | null)?.length;
@@ -342,20 +429,54 @@ export class XentEngine {
     const ignoreIndex = ignoreIndexOf(method, o);
     const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, f64, c);
     if (weight) checkFinite(method, 'weight', weight);
-    const { labels, ignore, denom } = labelsOf(method, rawLabels, n, c, ignoreIndex, weight);
+    const zLoss = nonNegativeOf(method, o, 'zLoss', 0);
+    const softcap = softcapOf(method, o);
+    const returnZLoss = flagOf(method, o, 'returnZLoss');
+    const wantStats = flagOf(method, o, 'stats');
+    const gamma = focal ? nonNegativeOf(method, o, 'gamma', 2) : -1;
+    // The focal α multiplies the loss like a class weight, but stays out of the mean's denominator.
+    let lossWeight = weight;
+    if (focal && o.alpha !== undefined) {
+      const alpha = typeof o.alpha === 'number' ? newFloat(f64, c).fill(finiteOf(method, o, 'alpha', 1)) : sideFloat(method, 'alpha', o.alpha, f64, c);
+      checkFinite(method, 'alpha', alpha);
+      lossWeight = newFloat(f64, c);
+      for (let k = 0; k < c; k++) lossWeight[k] = alpha[k] * (weight ? weight[k] : 1);
+    }
+    const { labels, ignore, denom, counted } = labelsOf(method, rawLabels, n, c, ignoreIndex, weight);
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
+    const rowLse = zLoss > 0 || wantStats ? newFloat(f64, n) : null;
+    const rowArgmax = wantStats ? new Int32Array(n) : null;
     let grad: FloatArray | null = null;
     let gradScale = 0;
+    let zGradScale = 0;
     let rowScale: FloatArray | null = null;
     if (withGrad) {
       grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [labels, weight]);
-      ({ gradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64));
+      ({ gradScale, zGradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64, counted));
     }
-    const total = this.kernels.sparse({ logits: x, labels, n, c, weight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale });
-    return { loss: reduce(total, reduction, denom, rowLoss), grad, denom };
+    // The target logits, for the perplexity: read now, as an in-place gradient overwrites them.
+    let targetLogits: Float64Array | null = null;
+    if (wantStats) {
+      targetLogits = new Float64Array(n);
+      for (let i = 0; i < n; i++) if (labels[i] !== ignore) targetLogits[i] = x[i * c + labels[i]];
+    }
+    const total = this.kernels.sparse({
+      logits: x, labels, n, c, weight: lossWeight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale,
+      softcap, zLoss, zGradScale, focalGamma: gamma, rowLse, rowArgmax,
+    });
+    let loss = reduce(total, reduction, denom, rowLoss);
+    let zTerm: Loss | null = null;
+    if (zLoss > 0 || returnZLoss) {
+      zTerm = zLossTerm(zLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
+      if (typeof loss === 'number') loss += zTerm as number;
+    }
+    const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted) : null;
+    const base = withGrad ? { loss, grad } : { loss };
+    if (!returnZLoss && !wantStats) return withGrad ? base : loss;
+    return withExtras(base, returnZLoss ? zTerm : null, stats);
   }
 
-  private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
+  private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean): unknown {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
@@ -367,17 +488,54 @@ export class XentEngine {
     const smoothing = smoothingOf(method, o);
     const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, f64, c);
     if (weight) checkFinite(method, 'weight', weight);
+    const zLoss = nonNegativeOf(method, o, 'zLoss', 0);
+    const softcap = softcapOf(method, o);
+    const returnZLoss = flagOf(method, o, 'returnZLoss');
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
+    const rowLse = zLoss > 0 ? newFloat(f64, n) : null;
     let grad: FloatArray | null = null;
     let gradScale = 0;
+    let zGradScale = 0;
     let rowScale: FloatArray | null = null;
     if (withGrad) {
       grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [targets, weight]);
-      ({ gradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, n, f64));
+      ({ gradScale, zGradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, n, f64));
     }
-    const total = this.kernels.dense({ logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale });
+    const total = this.kernels.dense({ logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale, softcap, zLoss, zGradScale, rowLse });
     // PyTorch's probability-target mean divides by N, whatever the weights.
-    return { loss: reduce(total, reduction, n, rowLoss), grad };
+    let loss = reduce(total, reduction, n, rowLoss);
+    let zTerm: Loss | null = null;
+    if (zLoss > 0 || returnZLoss) {
+      zTerm = zLossTerm(zLoss, rowLse, () => true, n, n, reduction, rowLoss, f64);
+      if (typeof loss === 'number') loss += zTerm as number;
+    }
+    const base = withGrad ? { loss, grad } : { loss };
+    if (!returnZLoss) return withGrad ? base : loss;
+    return withExtras(base, zTerm, null);
+  }
+
+  private sigmoidFocal(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
+    const o = optionsObject(method, opts);
+    checkOptionNames(method, o, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL);
+    const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
+    const f64 = x instanceof Float64Array;
+    const c = classesOf(method, o, x.length, Math.max(x.length, 1));
+    const n = x.length / c;
+    const targets = sideFloat(method, 'targets', this.live(method, 'targets', rawTargets), f64, x.length);
+    const reduction = reductionOf(method, o);
+    const gamma = nonNegativeOf(method, o, 'gamma', 2);
+    const alpha = finiteOf(method, o, 'alpha', 0.25);
+    const count = x.length;
+    const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
+    let grad: FloatArray | null = null;
+    let gradScale = 0;
+    let elemScale: FloatArray | null = null;
+    if (withGrad) {
+      grad = o.gradOut === undefined ? newFloat(f64, count) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, count, x, [targets]);
+      ({ gradScale, scales: elemScale } = gradScaleOf(method, o.gradOutput, reduction, count, count, f64));
+    }
+    const total = this.kernels.sigmoidFocal({ logits: x, targets, n, c, gamma, alpha, elemLoss, grad, gradScale, elemScale });
+    return { loss: reduce(total, reduction, count, elemLoss), grad };
   }
 
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
@@ -450,13 +608,43 @@ export class XentEngine {
   }
 }
 
-/** A partial result's options: those of softmaxCrossEntropy, whose 'sum' it is, without a reduction. */
-function partialOptions(method: string, opts: unknown): Record<string, unknown> {
-  const o = optionsObject(method, opts);
-  if (o.reduction !== undefined) {
-    throw new TypeError(`${method}: option 'reduction' does not apply here (a partial result is a sum with its denominator)`);
+/**
+ * The statistics of a sparse call from the kernel's per-row lse and argmax: correctness per
+ * row, accuracy, and the perplexity exp(mean −log p_y) with −log p_y = lse − x_y (the target
+ * logit x_y, capped as the kernel capped it).
+ */
+function statsOf(
+  targetLogits: Float64Array,
+  labels: Int32Array,
+  ignore: number,
+  softcap: number,
+  lse: FloatArray,
+  predicted: Int32Array,
+  counted: number,
+): SoftmaxStats {
+  const n = labels.length;
+  const correct = new Uint8Array(n);
+  let correctCount = 0;
+  let nll = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (y === ignore) continue;
+    if (predicted[i] === y) {
+      correct[i] = 1;
+      correctCount++;
+    }
+    const xy = targetLogits[i];
+    nll += lse[i] - (softcap > 0 ? softcap * Math.tanh(xy / softcap) : xy);
   }
-  return { ...o, reduction: 'sum' };
+  return {
+    lse,
+    predicted,
+    correct,
+    correctCount,
+    counted,
+    accuracy: counted === 0 ? 0 : correctCount / counted,
+    perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
+  };
 }
 
 /** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */
@@ -476,4 +664,21 @@ function isDetached(buffer: ArrayBufferLike): boolean {
   } catch {
     return true;
   }
+}
+
+/** C of a sparse call: options.classes, or logits.length / labels.length. */
+function sparseClassesOf(method: string, o: Record<string, unknown>, x: FloatArray, rawLabels: unknown): number {
+  const nLabels = (rawLabels as { length?: unknown } | null)?.length;
+  const inferred = typeof nLabels === 'number' && nLabels > 0 && x.length % nLabels === 0 ? x.length / nLabels : undefined;
+  return classesOf(method, o, x.length, inferred);
+}
+
+/** A partial result's options: softmaxCrossEntropy's plain ones, reduced by 'sum'. */
+function partialOptions(method: string, opts: unknown, withGrad: boolean): Record<string, unknown> {
+  const o = optionsObject(method, opts);
+  if (o.reduction !== undefined) {
+    throw new TypeError(`${method}: option 'reduction' does not apply here (a partial result is a sum with its denominator)`);
+  }
+  checkOptionNames(method, o, withGrad ? [...PARTIAL, ...GRAD] : PARTIAL);
+  return { ...o, reduction: 'sum' };
 }

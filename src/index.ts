@@ -96,6 +96,14 @@ export const softmaxCrossEntropyWithGrad = onDefault('softmaxCrossEntropyWithGra
 export const softmaxCrossEntropyDense = onDefault('softmaxCrossEntropyDense');
 /** {@link Engine.softmaxCrossEntropyDenseWithGrad} on the default engine. */
 export const softmaxCrossEntropyDenseWithGrad = onDefault('softmaxCrossEntropyDenseWithGrad');
+/** {@link Engine.softmaxFocalLoss} on the default engine. */
+export const softmaxFocalLoss = onDefault('softmaxFocalLoss');
+/** {@link Engine.softmaxFocalLossWithGrad} on the default engine. */
+export const softmaxFocalLossWithGrad = onDefault('softmaxFocalLossWithGrad');
+/** {@link Engine.sigmoidFocalLoss} on the default engine. */
+export const sigmoidFocalLoss = onDefault('sigmoidFocalLoss');
+/** {@link Engine.sigmoidFocalLossWithGrad} on the default engine. */
+export const sigmoidFocalLossWithGrad = onDefault('sigmoidFocalLossWithGrad');
 /** {@link Engine.sigmoidCrossEntropy} on the default engine. */
 export const sigmoidCrossEntropy = onDefault('sigmoidCrossEntropy');
 /** {@link Engine.sigmoidCrossEntropyWithGrad} on the default engine. */

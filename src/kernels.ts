@@ -15,7 +15,10 @@
 /** A float array a kernel computes on; all float arrays of one call share the type. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** Softmax cross-entropy with integer class labels (PyTorch `F.cross_entropy`, class indices). */
+/**
+ * Softmax cross-entropy with integer class labels (PyTorch `F.cross_entropy`, class indices).
+ * The training extras (softcap, zLoss, focalGamma, rowLse, rowArgmax) are off when absent.
+ */
 export interface SparseArgs<F extends FloatArray = FloatArray> {
   /** Row-major [n, c] logits. */
   logits: F;
@@ -41,8 +44,34 @@ export interface SparseArgs<F extends FloatArray = FloatArray> {
    */
   grad: F | null;
   gradScale: number;
-  /** Per-row gradient multipliers (length n), or null to use gradScale. */
+  /** Per-row gradient multipliers (length n), or null to use gradScale (and zGradScale). */
   rowScale: F | null;
+  /**
+   * Logit soft-capping c > 0, or 0 for none: every logit x is replaced by c·tanh(x/c) before
+   * the softmax (and in the loss), and the gradient is multiplied by 1 − tanh²(x/c).
+   */
+  softcap?: number;
+  /**
+   * z-loss coefficient z ≥ 0. The kernel adds only its gradient, zGradScale·2z·lse·p_k for each
+   * counted row (rowScale[n] instead of zGradScale when rowScale is given); rowLoss and the
+   * returned sum exclude the z·lse² term, which the front adds from rowLse.
+   */
+  zLoss?: number;
+  zGradScale?: number;
+  /**
+   * Focal loss γ ≥ 0 (smoothing is then 0), or -1 for cross-entropy. A counted row's loss is
+   * w[y]·(1 − p_y)^γ·(−log p_y) and its gradient scale·w[y]·G·(p_k − [k = y]) with
+   * G = (1 − p_y)^γ·(1 + γ·p_y·(−log p_y)/(1 − p_y)) (G = 1 for γ = 0, 0 when p_y = 1 and γ > 0).
+   */
+  focalGamma?: number;
+  /** Out (length n), or null: each row's log-sum-exp (of the capped logits); NaN for ignored rows. */
+  rowLse?: F | null;
+  /**
+   * Out (length n), or null: each row's argmax of the logits as given (before the cap), the
+   * lowest index among equal maxima, the first NaN if the row has one (torch.argmax); -1 for
+   * ignored rows.
+   */
+  rowArgmax?: Int32Array | null;
 }
 
 /** Softmax cross-entropy with probability targets [n, c] (PyTorch's probability-target path). */
@@ -63,6 +92,13 @@ export interface DenseArgs<F extends FloatArray = FloatArray> {
   grad: F | null;
   gradScale: number;
   rowScale: F | null;
+  /** As SparseArgs.softcap. */
+  softcap?: number;
+  /** As SparseArgs.zLoss (every row counts). */
+  zLoss?: number;
+  zGradScale?: number;
+  /** Out (length n), or null: each row's log-sum-exp (of the capped logits). */
+  rowLse?: F | null;
 }
 
 /** Binary cross-entropy with logits, elementwise (PyTorch `binary_cross_entropy_with_logits`). */
@@ -81,6 +117,31 @@ export interface SigmoidArgs<F extends FloatArray = FloatArray> {
    */
   elemLoss: F | null;
   /** Out [n, c] or null: scale·w·[ (1-t) − (1 + (pw-1)·t)·sigmoid(-x) ]. May be the logits. */
+  grad: F | null;
+  gradScale: number;
+  /** Per-element gradient multipliers (length n·c), or null to use gradScale. */
+  elemScale: F | null;
+}
+
+/**
+ * Sigmoid focal loss, elementwise (torchvision.ops.sigmoid_focal_loss): with p = σ(x) and
+ * q = t·(1 − p) + (1 − t)·p (= 1 − p_t), loss = a_t·BCE(x, t)·q^γ, a_t = α·t + (1 − α)·(1 − t)
+ * when α ≥ 0, else 1.
+ */
+export interface SigmoidFocalArgs<F extends FloatArray = FloatArray> {
+  logits: F;
+  targets: F;
+  n: number;
+  c: number;
+  gamma: number;
+  /** α; negative: no α weighting (torchvision). */
+  alpha: number;
+  /** Out (length n·c), or null. */
+  elemLoss: F | null;
+  /**
+   * Out [n, c] or null: scale·a_t·[ (p − t)·q^γ + γ·BCE·(1 − 2t)·p·(1 − p)·q^(γ−1) ], the last
+   * term taken as 0 where q = 0. May be the logits.
+   */
   grad: F | null;
   gradScale: number;
   /** Per-element gradient multipliers (length n·c), or null to use gradScale. */
@@ -150,6 +211,8 @@ export interface Kernels {
   dense(a: DenseArgs): number;
   /** Σ of the element losses. */
   sigmoid(a: SigmoidArgs): number;
+  /** Σ of the element losses. */
+  sigmoidFocal(a: SigmoidFocalArgs): number;
   /** Σ_n −Σ_k p_k·log q_k (nats). */
   crossEntropy(a: ProbArgs): number;
   /** Σ_n −Σ_k p_k·log p_k (nats). */

@@ -17,6 +17,12 @@ export const OPTION_NAMES = [
   'gradOut',
   'gradOutput',
   'out',
+  'zLoss',
+  'softcap',
+  'returnZLoss',
+  'stats',
+  'gamma',
+  'alpha',
   'classOffset',
 ] as const;
 export type OptionName = (typeof OPTION_NAMES)[number];
@@ -36,6 +42,17 @@ const ALIASES: Record<string, OptionName> = {
   posweights: 'posWeight',
   gradout: 'gradOut',
   gradoutput: 'gradOutput',
+  zloss: 'zLoss',
+  lsesquarescale: 'zLoss',
+  zlossweight: 'zLoss',
+  softcapping: 'softcap',
+  logitsoftcap: 'softcap',
+  logitsoftcapping: 'softcap',
+  finallogitsoftcapping: 'softcap',
+  returnzloss: 'returnZLoss',
+  returnstats: 'stats',
+  focalgamma: 'gamma',
+  focalalpha: 'alpha',
   offset: 'classOffset',
   classoffset: 'classOffset',
 };
@@ -164,6 +181,41 @@ export function ignoreIndexOf(method: string, opts: Record<string, unknown>): nu
   if (v === undefined) return -100;
   if (typeof v !== 'number') throw new TypeError(`${method}: ignoreIndex must be a number, got ${describe(v)}`);
   if (!Number.isInteger(v)) throw new RangeError(`${method}: ignoreIndex must be an integer, got ${v}`);
+  return v;
+}
+
+/** A number option that must be finite and ≥ 0 (zLoss, gamma), or its default when absent. */
+export function nonNegativeOf(method: string, opts: Record<string, unknown>, name: 'zLoss' | 'gamma', fallback: number): number {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw new TypeError(`${method}: ${name} must be a number, got ${describe(v)}`);
+  if (!(v >= 0 && v < Infinity)) throw new RangeError(`${method}: ${name} must be a finite number >= 0, got ${v}`);
+  return v;
+}
+
+/** options.softcap: a finite c > 0, or 0 (no cap) when absent. */
+export function softcapOf(method: string, opts: Record<string, unknown>): number {
+  const v = opts.softcap;
+  if (v === undefined) return 0;
+  if (typeof v !== 'number') throw new TypeError(`${method}: softcap must be a number, got ${describe(v)}`);
+  if (!(v > 0 && v < Infinity)) throw new RangeError(`${method}: softcap must be a finite number > 0, got ${v}`);
+  return v;
+}
+
+/** A boolean option (returnZLoss, stats), false when absent. */
+export function flagOf(method: string, opts: Record<string, unknown>, name: 'returnZLoss' | 'stats'): boolean {
+  const v = opts[name];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new TypeError(`${method}: ${name} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+/** A finite number option (sigmoid focal alpha), or its default when absent. */
+export function finiteOf(method: string, opts: Record<string, unknown>, name: 'alpha', fallback: number): number {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw new TypeError(`${method}: ${name} must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v)) throw new RangeError(`${method}: ${name} must be finite, got ${v}`);
   return v;
 }
 

@@ -145,6 +145,53 @@ export interface RefSparseOptions {
   ignoreIndex?: number;
   labelSmoothing?: number;
   gradOutput?: number | Values;
+  /** Logit soft-capping c > 0 (0 or absent: none). */
+  softcap?: number;
+  /** z-loss coefficient (0 or absent: none). */
+  zLoss?: number;
+}
+
+/** The z-loss term alone (reduced as the loss is) and the per-row statistics, for the extras. */
+export interface RefExtras {
+  zLoss: Loss;
+  stats: {
+    lse: Float64Array;
+    predicted: Int32Array;
+    correct: Uint8Array;
+    correctCount: number;
+    counted: number;
+    accuracy: number;
+    perplexity: number;
+  };
+}
+
+/** c·tanh(x/c) of every entry of a row (the row itself when c is 0). */
+function capRow(row: Values, cap: number): Values {
+  return cap > 0 ? Array.from(row, (v) => cap * Math.tanh(v / cap)) : row;
+}
+
+/** d(c·tanh(x/c))/dx = 1 − tanh²(x/c) (1 when c is 0). */
+function capSlope(x: number, cap: number): number {
+  return cap > 0 ? 1 - Math.tanh(x / cap) ** 2 : 1;
+}
+
+/** log Σ exp of a row: max + log Σ exp(x − max). */
+function logSumExp(row: Values): number {
+  let max = -Infinity;
+  for (let k = 0; k < row.length; k++) max = Math.max(max, row[k]);
+  let sumExp = 0;
+  for (let k = 0; k < row.length; k++) sumExp += Math.exp(row[k] - max);
+  return max + Math.log(sumExp);
+}
+
+/** torch.argmax of a row: the first NaN if any, else the first of the largest entries. */
+export function argmaxRow(row: Values): number {
+  let at = 0;
+  for (let k = 0; k < row.length; k++) {
+    if (Number.isNaN(row[k])) return k;
+    if (row[k] > row[at]) at = k;
+  }
+  return at;
 }
 
 /**
@@ -160,12 +207,23 @@ export interface RefSparseOptions {
  *   ∂smooth_n/∂x_k = Σ_c w_c·(p_k − [c = k]) = p_k·Σ_c w_c − w_k
  *   ∂loss_n/∂x_k   = (1−ε)·w[y]·(p_k − [k = y]) + (ε/C)·(p_k·Σ_c w_c − w_k)
  * times the upstream factor of row n (gradOutput / denominator for 'mean').
+ *
+ * The training extras (Liger-Kernel's cross-entropy, written out):
+ *  - softcap c: the row x_n is replaced by c·tanh(x_n/c) everywhere above, and the gradient
+ *    w.r.t. x_k is multiplied by 1 − tanh²(x_k/c);
+ *  - zLoss z: each counted row adds z·lse_n² (lse of the capped row), not weighted; its 'mean'
+ *    divides by the number of counted rows (not by Σ w[y]); its gradient is 2z·lse_n·p_k times
+ *    the upstream factor (gradOutput / counted rows for 'mean').
+ * `zLoss` in the result is that term alone, reduced the same way; `stats` are the per-row
+ * statistics (perplexity = exp of the mean −logp_y over counted rows, unweighted, unsmoothed).
  */
-export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number | bigint>, opts: RefSparseOptions): RefResult {
+export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number | bigint>, opts: RefSparseOptions): RefResult & RefExtras {
   const c = opts.classes;
   const reduction = opts.reduction ?? 'mean';
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const eps = opts.labelSmoothing ?? 0;
+  const cap = opts.softcap ?? 0;
+  const z = opts.zLoss ?? 0;
   const weight = (k: number) => (opts.weight ? opts.weight[k] : 1);
   const xs = rows(logits, c);
   const n = xs.length;
@@ -173,34 +231,179 @@ export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number 
   const label = (i: number) => Number(labels[i]);
 
   let denom = 0;
-  for (let i = 0; i < n; i++) if (label(i) !== ignoreIndex) denom += weight(label(i));
+  let counted = 0;
+  for (let i = 0; i < n; i++) {
+    if (label(i) === ignoreIndex) continue;
+    denom += weight(label(i));
+    counted++;
+  }
   let sumW = 0;
   for (let k = 0; k < c; k++) sumW += weight(k);
 
   const g = upstream(reduction, opts.gradOutput, n, denom);
-  const perRow = new Float64Array(n);
+  const gz = upstream(reduction, opts.gradOutput, n, counted);
+  const ceRow = new Float64Array(n);
+  const zRow = new Float64Array(n);
   const grad = new Float64Array(n * c);
   const gradAmp = new Float64Array(n * c);
+  const lse = new Float64Array(n).fill(NaN);
+  const predicted = new Int32Array(n).fill(-1);
+  const correct = new Uint8Array(n);
+  let nllSum = 0;
   for (let i = 0; i < n; i++) {
     const y = label(i);
     if (y === ignoreIndex) continue; // loss 0, gradient 0
-    const logp = logSoftmaxRow(xs[i]);
+    const v = capRow(xs[i], cap);
+    const logp = logSoftmaxRow(v);
+    lse[i] = logSumExp(v);
+    predicted[i] = argmaxRow(xs[i]);
+    correct[i] = predicted[i] === y ? 1 : 0;
+    nllSum -= logp[y];
     const nll = weight(y) === 0 ? 0 : -weight(y) * logp[y];
     let smooth = 0;
     if (eps > 0) for (let k = 0; k < c; k++) if (weight(k) !== 0) smooth -= weight(k) * logp[k];
-    perRow[i] = (1 - eps) * nll + (eps / c) * smooth;
+    zRow[i] = z * lse[i] * lse[i];
+    ceRow[i] = (1 - eps) * nll + (eps / c) * smooth;
     for (let k = 0; k < c; k++) {
       const p = Math.exp(logp[k]);
       const hit = k === y ? 1 : 0;
       const dNll = weight(y) * (p - hit);
       const dSmooth = p * sumW - weight(k);
-      grad[i * c + k] = g[i] * ((1 - eps) * dNll + (eps / c) * dSmooth);
-      // The terms a·p_k, (1−ε)·w[y]·[k = y] and (ε/C)·w_k of the kernels' form.
+      const dz = 2 * z * lse[i] * p;
+      const slope = capSlope(xs[i][k], cap);
+      grad[i * c + k] = (g[i] * ((1 - eps) * dNll + (eps / c) * dSmooth) + gz[i] * dz) * slope;
+      // The terms a·p_k, (1−ε)·w[y]·[k = y], (ε/C)·w_k and 2z·lse·p_k of the kernels' form.
       gradAmp[i * c + k] =
-        Math.abs(g[i]) * (Math.abs((1 - eps) * weight(y) + (eps / c) * sumW) * p + Math.abs((1 - eps) * weight(y) * hit) + Math.abs((eps / c) * weight(k)));
+        (Math.abs(g[i]) * (Math.abs((1 - eps) * weight(y) + (eps / c) * sumW) * p + Math.abs((1 - eps) * weight(y) * hit) + Math.abs((eps / c) * weight(k))) +
+          Math.abs(gz[i] * dz)) *
+        slope;
+    }
+  }
+  // The mean of a loss with a z-loss term: the cross-entropy part over Σ w[y], the z part over counted rows.
+  const zLoss = reduce(zRow, reduction, counted);
+  const ce = reduce(ceRow, reduction, denom);
+  const loss = reduction === 'none' ? ceRow.map((v, i) => v + zRow[i]) : (ce as number) + (zLoss as number);
+  const correctCount = correct.reduce((a, b) => a + b, 0);
+  const stats = {
+    lse,
+    predicted,
+    correct,
+    correctCount,
+    counted,
+    accuracy: counted === 0 ? 0 : correctCount / counted,
+    perplexity: counted === 0 ? 1 : Math.exp(nllSum / counted),
+  };
+  return { loss, grad, gradAmp, zLoss, stats };
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmaxFocalLoss: multi-class focal loss on integer labels
+// ---------------------------------------------------------------------------------------------
+
+export interface RefSoftmaxFocalOptions {
+  classes: number;
+  reduction?: Reduction;
+  gamma?: number;
+  /** One number for every class, or one per class. */
+  alpha?: number | Values | null;
+  weight?: Values | null;
+  ignoreIndex?: number;
+  gradOutput?: number | Values;
+}
+
+/**
+ * Focal loss (Lin et al. 2017), multi-class: with logp_y = log_softmax(x)_y, p = exp(logp_y),
+ *   loss_n = −α_y·w[y]·(1 − p)^γ·logp_y      (0 for an ignored row)
+ * 'mean' divides by Σ_{n∉I} w[y_n] (α is a loss factor, not a weight of the mean; without
+ * weights: the number of counted rows), so γ = 0 without α is F.cross_entropy exactly.
+ * Gradient: ∂(1 − p)^γ/∂x_k = −γ(1 − p)^(γ−1)·p·([k = y] − p_k) and ∂(−logp_y)/∂x_k = p_k − [k = y]:
+ *   ∂loss_n/∂x_k = α_y·w[y]·G·(p_k − [k = y]),  G = (1 − p)^γ + γ·p·(1 − p)^(γ−1)·(−logp_y).
+ * 1 − p is −expm1(logp_y); where it is 0, (1 − p)^(γ−1)·(−logp_y) → 1 (−log p ≈ 1 − p).
+ */
+export function refSoftmaxFocalLoss(logits: Values, labels: ArrayLike<number>, opts: RefSoftmaxFocalOptions): RefResult {
+  const c = opts.classes;
+  const reduction = opts.reduction ?? 'mean';
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const gamma = opts.gamma ?? 2;
+  const weight = (k: number) => (opts.weight ? opts.weight[k] : 1);
+  const alphaOpt = opts.alpha ?? null;
+  const alpha = (k: number) => (alphaOpt === null ? 1 : typeof alphaOpt === 'number' ? alphaOpt : alphaOpt[k]);
+  const xs = rows(logits, c);
+  const n = xs.length;
+  let denom = 0;
+  for (let i = 0; i < n; i++) if (labels[i] !== ignoreIndex) denom += weight(labels[i]);
+  const g = upstream(reduction, opts.gradOutput, n, denom);
+  const perRow = new Float64Array(n);
+  const grad = new Float64Array(n * c);
+  const gradAmp = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (y === ignoreIndex) continue;
+    const logp = logSoftmaxRow(xs[i]);
+    const p = Math.exp(logp[y]);
+    const q = -Math.expm1(logp[y]);
+    const a = alpha(y) * weight(y);
+    const f = gamma === 0 ? 1 : q ** gamma;
+    perRow[i] = a === 0 ? 0 : -a * f * logp[y];
+    // (1 − p)^(γ−1)·(−logp_y)·p = f·p·(−logp_y)/q, with its limits at q = 0 and p = 0.
+    const tail = p === 0 ? 0 : q === 0 ? f * p : (f * p * -logp[y]) / q;
+    const G = f + gamma * tail;
+    for (let k = 0; k < c; k++) {
+      const pk = Math.exp(logp[k]);
+      const hit = k === y ? 1 : 0;
+      grad[i * c + k] = g[i] * a * G * (pk - hit);
+      gradAmp[i * c + k] = Math.abs(g[i] * a * G) * (pk + hit);
     }
   }
   return { loss: reduce(perRow, reduction, denom), grad, gradAmp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// sigmoidFocalLoss: torchvision.ops.sigmoid_focal_loss
+// ---------------------------------------------------------------------------------------------
+
+export interface RefSigmoidFocalOptions {
+  classes: number;
+  reduction?: Reduction;
+  gamma?: number;
+  alpha?: number;
+  gradOutput?: number | Values;
+}
+
+/**
+ * torchvision.ops.sigmoid_focal_loss, elementwise, with p = σ(x):
+ *   ce = BCE-with-logits(x, t) = t·softplus(−x) + (1 − t)·softplus(x)
+ *   p_t = p·t + (1 − p)·(1 − t);  loss = ce·(1 − p_t)^γ, times α_t = α·t + (1 − α)·(1 − t) if α ≥ 0
+ * (1 − p_t is written t·σ(−x) + (1 − t)·σ(x), the same number without cancellation).
+ * 'mean' divides by N·C (torchvision's default reduction is 'none'; xent's is 'mean').
+ * Gradient: dce/dx = p − t, d(1 − p_t)/dx = (1 − 2t)·p·(1 − p):
+ *   dloss/dx = α_t·[(p − t)·q^γ + γ·q^(γ−1)·(1 − 2t)·p·(1 − p)·ce],  q = 1 − p_t
+ * (the second term is 0 where q = 0: its limit).
+ */
+export function refSigmoidFocalLoss(logits: Values, targets: Values, opts: RefSigmoidFocalOptions): RefResult {
+  const reduction = opts.reduction ?? 'mean';
+  const gamma = opts.gamma ?? 2;
+  const alpha = opts.alpha ?? 0.25;
+  const count = logits.length;
+  const g = upstream(reduction, opts.gradOutput, count, count);
+  const perElem = new Float64Array(count);
+  const grad = new Float64Array(count);
+  const gradAmp = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const x = logits[i];
+    const t = targets[i];
+    const p = sigmoid(x);
+    const pNeg = sigmoid(-x);
+    const ce = t * softplus(-x) + (1 - t) * softplus(x);
+    const q = t * pNeg + (1 - t) * p;
+    const fq = gamma === 0 ? 1 : q ** gamma;
+    const at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1;
+    perElem[i] = at * ce * fq;
+    const second = gamma === 0 || q === 0 ? 0 : gamma * q ** (gamma - 1) * (1 - 2 * t) * p * pNeg * ce;
+    grad[i] = g[i] * at * ((p - t) * fq + second);
+    gradAmp[i] = Math.abs(g[i] * at) * ((p + Math.abs(t)) * fq + Math.abs(second));
+  }
+  return { loss: reduce(perElem, reduction, count), grad, gradAmp };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,33 +416,48 @@ export interface RefDenseOptions {
   weight?: Values | null;
   labelSmoothing?: number;
   gradOutput?: number | Values;
+  softcap?: number;
+  zLoss?: number;
 }
 
 /**
  * PyTorch: t' = (1−ε)·t + ε/C; loss_n = −Σ_c w_c·t'[n, c]·logp[n, c]; 'mean' divides by N
  * (not by any weight sum). Coefficients a_c = w_c·t'_c; a zero coefficient contributes 0.
+ * softcap and zLoss as for refSoftmaxCrossEntropy (every row counts, so the z-loss 'mean'
+ * divides by N too); `zLoss` in the result is that term alone.
  */
-export function refSoftmaxCrossEntropyDense(logits: Values, targets: Values, opts: RefDenseOptions): RefResult {
+export function refSoftmaxCrossEntropyDense(logits: Values, targets: Values, opts: RefDenseOptions): RefResult & { zLoss: Loss } {
   const c = opts.classes;
   const reduction = opts.reduction ?? 'mean';
   const eps = opts.labelSmoothing ?? 0;
   const w = opts.weight ?? null;
+  const cap = opts.softcap ?? 0;
+  const z = opts.zLoss ?? 0;
   const xs = rows(logits, c);
   const ts = rows(targets, c);
   const n = xs.length;
   if (ts.length !== n) throw new Error('reference: targets length');
   const g = upstream(reduction, opts.gradOutput, n, n);
   const perRow = new Float64Array(n);
+  const zRow = new Float64Array(n);
   const grad = new Float64Array(n * c);
   const gradAmp = new Float64Array(n * c);
   for (let i = 0; i < n; i++) {
+    const v = capRow(xs[i], cap);
     const a = Float64Array.from(ts[i], (t, k) => (w ? w[k] : 1) * ((1 - eps) * t + eps / c));
-    const row = coefficientRow(xs[i], a, g[i]);
-    perRow[i] = row.loss;
-    grad.set(row.grad, i * c);
-    gradAmp.set(row.amp, i * c);
+    const row = coefficientRow(v, a, g[i]);
+    const lse = logSumExp(v);
+    zRow[i] = z * lse * lse;
+    perRow[i] = row.loss + zRow[i];
+    const logp = logSoftmaxRow(v);
+    for (let k = 0; k < c; k++) {
+      const dz = g[i] * 2 * z * lse * Math.exp(logp[k]);
+      const slope = capSlope(xs[i][k], cap);
+      grad[i * c + k] = (row.grad[k] + dz) * slope;
+      gradAmp[i * c + k] = (row.amp[k] + Math.abs(dz)) * slope;
+    }
   }
-  return { loss: reduce(perRow, reduction, n), grad, gradAmp };
+  return { loss: reduce(perRow, reduction, n), grad, gradAmp, zLoss: reduce(zRow, reduction, n) };
 }
 
 // ---------------------------------------------------------------------------------------------

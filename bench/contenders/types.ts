@@ -8,6 +8,8 @@ export type Mode = 'loss' | 'grad';
 export interface Outcome {
   loss: number;
   grad?: ArrayLike<number>;
+  /** What a row of `--options` returns besides loss and gradient (statistics), for its own check. */
+  extra?: unknown;
 }
 
 /** One timed call, made exactly as a user of that library makes it: sync or async as its API is. */
@@ -32,6 +34,15 @@ export interface Contender {
   modes: readonly Mode[];
   /** Untimed setup for one input (sessions, backends, buffers); the timed part is `call`. */
   prepare(problem: Problem, mode: Mode): Promise<Prepared>;
+  /**
+   * A row of `--options` (xent with a training extra): run only in that mode, checked by its own
+   * `check` against its own float64 reference, and compared with `plain`, the row it extends.
+   */
+  option?: {
+    plain: string;
+    /** Relative loss error and (mode 'grad') gradient error as data.ts measures them; throws when a statistic is wrong. */
+    check(problem: Problem, mode: Mode, outcome: Outcome): { lossError: number; gradError?: number };
+  };
 }
 
 /** Contenders that load together (one library); a family that fails to load is reported, not fatal. */

@@ -2,9 +2,12 @@
  * xent on every backend this runtime runs (`availableBackends()`), called as its docs show:
  * `softmaxCrossEntropy` for the loss, `softmaxCrossEntropyWithGrad` with a reused `gradOut` for
  * loss and gradient. Where the engine hands out arrays in its own memory (`engine.alloc`), one
- * more row keeps logits and gradient there: the zero-copy path.
+ * more row keeps logits and gradient there: the zero-copy path. With `--options`, a row per
+ * training extra and backend (`xent-<backend>+zloss`, `+softcap`, `+stats`), called as the plain
+ * row is with the option added, each checked against its own float64 reference.
  */
-import type { Contender, Family } from './types.js';
+import type { Problem } from '../data.js';
+import type { Contender, Family, Mode, Outcome } from './types.js';
 
 type Xent = typeof import('../../src/index.js');
 type Engine = Awaited<ReturnType<Xent['createEngine']>>;
@@ -47,6 +50,102 @@ function contender(engine: Engine, zeroCopy: boolean, createEngine: () => Promis
   };
 }
 
+/** A training extra timed by --options: the option it adds, and its float64 reference. */
+interface Extra {
+  note: string;
+  opts: Record<string, unknown>;
+  /** Per row: the loss and d loss/d x_k (of the row loss; the mean divides by n). */
+  row(x: Float32Array, off: number, c: number, y: number, grad: Float64Array | null): number;
+}
+
+/** log Σ exp of v[0..c), and softmax into p. */
+function lseOf(v: Float64Array, p: Float64Array): number {
+  let m = -Infinity;
+  for (const a of v) m = Math.max(m, a);
+  let s = 0;
+  for (let k = 0; k < v.length; k++) s += (p[k] = Math.exp(v[k] - m));
+  for (let k = 0; k < v.length; k++) p[k] /= s;
+  return m + Math.log(s);
+}
+
+/** Cross-entropy of one row on logits v, with z-loss z·lse²; the gradient w.r.t. v into grad (times `slope` per entry). */
+function ceRow(v: Float64Array, y: number, z: number, grad: Float64Array | null, slope: (k: number) => number): number {
+  const p = new Float64Array(v.length);
+  const lse = lseOf(v, p);
+  if (grad) for (let k = 0; k < v.length; k++) grad[k] = (p[k] * (1 + 2 * z * lse) - (k === y ? 1 : 0)) * slope(k);
+  return lse - v[y] + z * lse * lse;
+}
+
+const Z = 1e-4;
+const CAP = 30;
+
+const EXTRAS: Record<string, Extra> = {
+  zloss: {
+    note: 'zLoss 1e-4 (PaLM\'s coefficient)',
+    opts: { zLoss: Z },
+    row: (x, off, c, y, grad) => ceRow(Float64Array.from(x.subarray(off, off + c)), y, Z, grad, () => 1),
+  },
+  softcap: {
+    note: 'softcap 30 (Gemma 2\'s final-logit cap)',
+    opts: { softcap: CAP },
+    row: (x, off, c, y, grad) => {
+      const t = Float64Array.from(x.subarray(off, off + c), (v) => Math.tanh(v / CAP));
+      return ceRow(t.map((v) => CAP * v), y, 0, grad, (k) => 1 - t[k] * t[k]);
+    },
+  },
+  stats: {
+    note: 'stats: true (per-row lse and argmax, accuracy, perplexity)',
+    opts: { stats: true },
+    row: (x, off, c, y, grad) => ceRow(Float64Array.from(x.subarray(off, off + c)), y, 0, grad, () => 1),
+  },
+};
+
+/** An --options row's check: loss and gradient errors as data.ts measures them; the statistics, exactly. */
+function checkExtra(extra: Extra, p: Problem, mode: Mode, out: Outcome): { lossError: number; gradError?: number } {
+  let loss = 0;
+  let gradError = 0;
+  let correct = 0;
+  const g = new Float64Array(p.c);
+  for (let r = 0; r < p.n; r++) {
+    const off = r * p.c;
+    loss += extra.row(p.logits, off, p.c, p.labels[r], mode === 'grad' ? g : null);
+    if (mode === 'grad') for (let k = 0; k < p.c; k++) gradError = Math.max(gradError, Math.abs(out.grad![off + k] * p.n - g[k]));
+    let at = 0;
+    for (let k = 1; k < p.c; k++) if (p.logits[off + k] > p.logits[off + at]) at = k;
+    if (at === p.labels[r]) correct++;
+  }
+  loss /= p.n;
+  if (extra.opts.stats) {
+    const s = out.extra as { accuracy: number; perplexity: number; predicted: Int32Array };
+    if (s.accuracy !== correct / p.n) throw new Error(`stats: accuracy ${s.accuracy}, want ${correct / p.n}`);
+    if (!(Math.abs(Math.log(s.perplexity) - loss) <= 1e-5 * loss)) throw new Error(`stats: perplexity ${s.perplexity}, want ${Math.exp(loss)}`);
+  }
+  return { lossError: Math.abs(out.loss - loss) / Math.abs(loss), gradError: mode === 'grad' ? (Number.isNaN(gradError) ? Infinity : gradError) : undefined };
+}
+
+/** The --options row of an extra on one engine: the plain row's call with the option added. */
+function extraRow(engine: Engine, name: string, extra: Extra): Contender {
+  const plain = `xent-${engine.backend}`;
+  return {
+    id: `${plain}+${name}`,
+    kind: 'xent',
+    note: `as ${plain}, with ${extra.note}`,
+    modes: ['loss', 'grad'],
+    async prepare(p, mode) {
+      const e = engine as unknown as Record<string, (...a: unknown[]) => { loss: number; grad?: Float32Array; stats?: unknown }>;
+      const opts = { classes: p.c, ...extra.opts, ...(mode === 'grad' ? { gradOut: new Float32Array(p.logits.length) } : {}) };
+      const method = mode === 'grad' ? 'softmaxCrossEntropyWithGrad' : 'softmaxCrossEntropy';
+      return {
+        call: () => {
+          const r = e[method](p.logits, p.labels, opts);
+          return typeof r === 'number' ? { loss: r } : { loss: r.loss, grad: r.grad, extra: r.stats };
+        },
+      };
+    },
+    option: { plain, check: (p, mode, out) => checkExtra(extra, p, mode, out) },
+  };
+}
+
 /** xent on each available backend, best first, plus the zero-copy row when the engine offers it. */
 export const xentFamily: Family = {
   name: 'xent',
@@ -59,6 +158,7 @@ export const xentFamily: Family = {
       rows.push(contender(engine, false, create));
       // One zero-copy row, on the best wasm backend.
       if (backend !== 'js' && rows.length === 1 && allocOf(engine)) rows.push(contender(engine, true, create));
+      for (const [name, extra] of Object.entries(EXTRAS)) rows.push(extraRow(engine, name, extra));
     }
     return rows;
   },

@@ -33,6 +33,7 @@ import type {
   RowStateArgs,
   RowwiseArgs,
   SigmoidArgs,
+  SigmoidFocalArgs,
   SparseArgs,
 } from '../kernels.js';
 import { wasmBinaries } from '../wasm/binaries.js';
@@ -63,6 +64,8 @@ export function supportedWasmVariants(): WasmVariant[] {
 export interface WasmKernels extends Kernels {
   /** e^x elementwise with the kernels' own vectorised exp (f32) — for the accuracy test and diagnostics. */
   expF32(x: Float32Array, out: Float32Array): void;
+  /** tanh elementwise with the kernels' own vectorised tanh (f32, the softcap's) — for the accuracy test. */
+  tanhF32(x: Float32Array, out: Float32Array): void;
   /** One SIMD (or scalar) read pass: Σ x — the benchmark's floor. */
   sumF32(x: Float32Array): number;
   /** The instance's memory (for zero-copy: arrays whose .buffer is memory.buffer are used in place). */
@@ -169,6 +172,7 @@ export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptio
 interface KernelExports {
   scratch_base(): number;
   f32_exp(x: number, len: number, out: number): void;
+  f32_tanh(x: number, len: number, out: number): void;
   f32_sum(x: number, len: number): number;
   f32_sparse_xent: SparseFn;
   f64_sparse_xent: SparseFn;
@@ -176,6 +180,8 @@ interface KernelExports {
   f64_dense_xent: DenseFn;
   f32_sigmoid_xent: SigmoidFn;
   f64_sigmoid_xent: SigmoidFn;
+  f32_sigmoid_focal: SigmoidFocalFn;
+  f64_sigmoid_focal: SigmoidFocalFn;
   f32_cross_entropy: ProbPairFn;
   f64_cross_entropy: ProbPairFn;
   f32_kl_div: ProbPairFn;
@@ -194,10 +200,16 @@ interface KernelExports {
 type SparseFn = (
   logits: number, labels: number, n: number, c: number, weight: number, ignoreIndex: number,
   smoothing: number, rowLoss: number, grad: number, gradScale: number, rowScale: number,
+  softcap: number, zLoss: number, zGradScale: number, focalGamma: number, rowLse: number, rowArgmax: number,
 ) => number;
 type DenseFn = (
   logits: number, targets: number, n: number, c: number, weight: number, smoothing: number,
   rowLoss: number, grad: number, gradScale: number, rowScale: number,
+  softcap: number, zLoss: number, zGradScale: number, rowLse: number,
+) => number;
+type SigmoidFocalFn = (
+  logits: number, targets: number, n: number, c: number, gamma: number, alpha: number,
+  elemLoss: number, grad: number, gradScale: number, elemScale: number,
 ) => number;
 type SigmoidFn = (
   logits: number, targets: number, n: number, c: number, weight: number, weightPerElement: number,
@@ -641,7 +653,12 @@ class WasmKernelSet implements WasmKernels {
       { array: a.rowLoss, perRow: 1, output: true },
       { array: a.grad, perRow: c, output: true, inPlaceOf: 0 },
       { array: a.rowScale, perRow: 1, output: false },
-    ], (p, rows) => f(p[0], p[1], rows, c, p[2], a.ignoreIndex, a.smoothing, p[3], p[4], a.gradScale, p[5]));
+      { array: a.rowLse ?? null, perRow: 1, output: true },
+      { array: a.rowArgmax ?? null, perRow: 1, output: true },
+    ], (p, rows) => f(
+      p[0], p[1], rows, c, p[2], a.ignoreIndex, a.smoothing, p[3], p[4], a.gradScale, p[5],
+      a.softcap ?? 0, a.zLoss ?? 0, a.zGradScale ?? 0, a.focalGamma ?? -1, p[6], p[7],
+    ));
   }
 
   dense(a: DenseArgs): number {
@@ -654,7 +671,20 @@ class WasmKernelSet implements WasmKernels {
       { array: a.rowLoss, perRow: 1, output: true },
       { array: a.grad, perRow: c, output: true, inPlaceOf: 0 },
       { array: a.rowScale, perRow: 1, output: false },
-    ], (p, rows) => f(p[0], p[1], rows, c, p[2], a.smoothing, p[3], p[4], a.gradScale, p[5]));
+      { array: a.rowLse ?? null, perRow: 1, output: true },
+    ], (p, rows) => f(p[0], p[1], rows, c, p[2], a.smoothing, p[3], p[4], a.gradScale, p[5], a.softcap ?? 0, a.zLoss ?? 0, a.zGradScale ?? 0, p[6]));
+  }
+
+  sigmoidFocal(a: SigmoidFocalArgs): number {
+    const f = a.logits instanceof Float64Array ? this.k.f64_sigmoid_focal : this.k.f32_sigmoid_focal;
+    const { c } = a;
+    return this.run(a.n, c, [
+      { array: a.logits, perRow: c, output: false },
+      { array: a.targets, perRow: c, output: false },
+      { array: a.elemLoss, perRow: c, output: true },
+      { array: a.grad, perRow: c, output: true, inPlaceOf: 0 },
+      { array: a.elemScale, perRow: c, output: false },
+    ], (p, rows) => f(p[0], p[1], rows, c, a.gamma, a.alpha, p[2], p[3], a.gradScale, p[4]));
   }
 
   sigmoid(a: SigmoidArgs): number {
@@ -756,6 +786,16 @@ class WasmKernelSet implements WasmKernels {
       { array: out, perRow: 1, output: true, inPlaceOf: 0 },
     ], (p, rows) => {
       this.k.f32_exp(p[0], rows, p[1]);
+      return 0;
+    });
+  }
+
+  tanhF32(x: Float32Array, out: Float32Array): void {
+    this.run(x.length, 1, [
+      { array: x, perRow: 1, output: false },
+      { array: out, perRow: 1, output: true, inPlaceOf: 0 },
+    ], (p, rows) => {
+      this.k.f32_tanh(p[0], rows, p[1]);
       return 0;
     });
   }

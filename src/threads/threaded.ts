@@ -12,7 +12,7 @@
  * depends on the blocks (THREAD_TUNING.blockElements), never on which thread ran which block.
  */
 import type {
-  ArrayPool, DenseArgs, ExpScaleArgs, FloatArray, ProbArgs, RowStateArgs, RowwiseArgs, SigmoidArgs, SparseArgs,
+  ArrayPool, DenseArgs, ExpScaleArgs, FloatArray, ProbArgs, RowStateArgs, RowwiseArgs, SigmoidArgs, SigmoidFocalArgs, SparseArgs,
 } from '../kernels.js';
 import type { WasmKernels } from '../backends/wasm.js';
 
@@ -101,6 +101,10 @@ export class ThreadedKernels implements WasmKernels {
     return this.pick(a).sigmoid(a);
   }
 
+  sigmoidFocal(a: SigmoidFocalArgs): number {
+    return this.pick(a).sigmoidFocal(a);
+  }
+
   crossEntropy(a: ProbArgs): number {
     return this.pick(a).crossEntropy(a);
   }
@@ -132,6 +136,11 @@ export class ThreadedKernels implements WasmKernels {
   expF32(x: Float32Array, out: Float32Array): void {
     const args = { n: x.length, c: 1, x, out };
     this.pick(args).expF32(x, out);
+  }
+
+  tanhF32(x: Float32Array, out: Float32Array): void {
+    const args = { n: x.length, c: 1, x, out };
+    this.pick(args).tanhF32(x, out);
   }
 
   sumF32(x: Float32Array): number {
