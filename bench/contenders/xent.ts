@@ -2,7 +2,8 @@
  * xent on every backend this runtime runs (`availableBackends()`), called as its docs show:
  * `softmaxCrossEntropy` for the loss, `softmaxCrossEntropyWithGrad` with a reused `gradOut` for
  * loss and gradient. Where the engine hands out arrays in its own memory (`engine.alloc`), one
- * more row keeps logits and gradient there: the zero-copy path. With `--options`, a row per
+ * more row keeps logits and gradient there: the zero-copy path. The best backend runs on two
+ * threads too (`xent-<backend>-2t`, and its zero-copy row) where workers can share memory. With `--options`, a row per
  * training extra and backend (`xent-<backend>+zloss`, `+softcap`, `+stats`), called as the plain
  * row is with the option added, each checked against its own float64 reference.
  */
@@ -20,12 +21,14 @@ function allocOf(engine: Engine): Alloc | undefined {
 }
 
 function contender(engine: Engine, zeroCopy: boolean, createEngine: () => Promise<Engine>): Contender {
+  const threads = engine.threads > 1 ? `-${engine.threads}t` : '';
+  const on = engine.threads > 1 ? ` on ${engine.threads} threads` : '';
   return {
-    id: `xent-${engine.backend}${zeroCopy ? '-zero-copy' : ''}`,
+    id: `xent-${engine.backend}${threads}${zeroCopy ? '-zero-copy' : ''}`,
     kind: 'xent',
     note: zeroCopy
-      ? `backend '${engine.backend}', logits and gradient in arrays from engine.alloc (no staging copy)`
-      : `backend '${engine.backend}', Float32Array in, gradOut reused across calls`,
+      ? `backend '${engine.backend}'${on}, logits and gradient in arrays from engine.alloc (no staging copy)`
+      : `backend '${engine.backend}'${on}, Float32Array in, gradOut reused across calls`,
     modes: ['loss', 'grad'],
     async prepare(p, mode) {
       const opts = { classes: p.c };
@@ -43,9 +46,10 @@ function contender(engine: Engine, zeroCopy: boolean, createEngine: () => Promis
       const block = alloc(mode === 'grad' ? 2 * length : length);
       const logits = block.subarray(0, length);
       logits.set(p.logits);
-      if (mode === 'loss') return { call: () => ({ loss: e.softmaxCrossEntropy(logits, p.labels, opts) }) };
+      const release = () => e.dispose();
+      if (mode === 'loss') return { call: () => ({ loss: e.softmaxCrossEntropy(logits, p.labels, opts) }), release };
       const gradOpts = { classes: p.c, gradOut: block.subarray(length) };
-      return { call: () => e.softmaxCrossEntropyWithGrad(logits, p.labels, gradOpts) };
+      return { call: () => e.softmaxCrossEntropyWithGrad(logits, p.labels, gradOpts), release };
     },
   };
 }
@@ -159,6 +163,13 @@ export const xentFamily: Family = {
       // One zero-copy row, on the best wasm backend.
       if (backend !== 'js' && rows.length === 1 && allocOf(engine)) rows.push(contender(engine, true, create));
       for (const [name, extra] of Object.entries(EXTRAS)) rows.push(extraRow(engine, name, extra));
+    }
+    // The best wasm backend on two threads (where workers can share memory), staged and zero-copy.
+    const best = xent.availableBackends()[0];
+    if (best !== 'js') {
+      const create = () => xent.createEngine({ backend: best, threads: 2 });
+      const engine = await create();
+      if (engine.threads === 2) rows.push(contender(engine, false, create), contender(engine, true, create));
     }
     return rows;
   },
