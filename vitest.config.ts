@@ -4,12 +4,15 @@ import { relaxedSimdSupported } from './src/backends/features.js';
 import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
 
 /**
- * Two projects, both run by `npm test`:
+ * Three projects, all run by `npm test`:
  * - node: test/*.test.ts and test/node/ (tests that need Node; most drive Chromium from Node:
  *   the packed package on a static page and under Vite, the example page).
  * - browser: test/*.test.ts and test/browser/ (tests only a browser can run), inside headless
  *   Chromium (Debian's /usr/bin/chromium through Playwright; nothing is downloaded). If
  *   Chromium cannot launch, this project fails the run.
+ * - browser-isolated: the threads tests, and the contract suites on the threaded engine alone,
+ *   in Chromium on pages served cross-origin isolated (COOP + COEP), where SharedArrayBuffer
+ *   exists and threaded engines run on Web Workers; in 'browser' they fall back to one thread.
  * So a suite in test/ itself must run in both: no node: modules, and process only as
  * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
@@ -25,6 +28,23 @@ export default defineConfig({
           // Node 20 runs relaxed SIMD only behind a flag; turn it on for the test workers so the
           // relaxed-simd build runs the same contract suites as the others. Newer runtimes need nothing.
           execArgv: relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'],
+        },
+      },
+      {
+        extends: true,
+        // Served cross-origin isolated, so that SharedArrayBuffer exists and threaded engines run
+        // on Web Workers; the contract suites run the threaded engine alone here (test/backends.ts).
+        server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+        test: {
+          name: 'browser-isolated',
+          include: ['test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts', 'test/shards.test.ts', 'test/property.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: CHROMIUM_LAUNCH }),
+            instances: [{ browser: 'chromium' }],
+            screenshotFailures: false,
+          },
         },
       },
       {

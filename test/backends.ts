@@ -12,11 +12,15 @@ import { threadsUnavailable } from '../src/threads/pool.js';
  */
 export const THREADED = 'simd x2 threads';
 
-/** Every backend available here, best first ('js' last), then the threaded engine where threads run. */
-export const BACKENDS: string[] = [
-  ...availableBackends(),
-  ...(availableBackends().includes('simd') && threadsUnavailable() === null ? [THREADED] : []),
-];
+const canThread = availableBackends().includes('simd') && threadsUnavailable() === null;
+/** A page served cross-origin isolated: the 'browser-isolated' project, there for the threaded engine. */
+const isolatedPage = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof document === 'object';
+
+/**
+ * Every backend available here, best first ('js' last), then the threaded engine where threads
+ * run; on an isolated page the threaded engine alone (the 'browser' project runs the others).
+ */
+export const BACKENDS: string[] = isolatedPage && canThread ? [THREADED] : [...availableBackends(), ...(canThread ? [THREADED] : [])];
 
 /** The backend an engine of BACKENDS runs. */
 export function backendOf(name: string): BackendName {
