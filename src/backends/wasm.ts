@@ -492,7 +492,7 @@ class WasmKernelSet implements WasmKernels {
       const j = ops[i].inPlaceOf;
       if (j !== undefined && places[j].staged) places[i].aliasOf = j;
     }
-    if (this.pool && this.pool.running > 0) {
+    if (this.pool && n * c >= this.tuning.minElements && this.pool.running > 0) {
       const total = this.runThreaded(this.pool, n, ops, places, call);
       if (total !== null) return total;
     }
@@ -552,16 +552,15 @@ class WasmKernelSet implements WasmKernels {
   // ---- threads ---------------------------------------------------------------------------
 
   /**
-   * `run` on the pool's threads (src/threads/pool.ts), or null when the call is too small for
-   * threads to pay, fits in one block, or would need too much scratch. Blocks are
-   * tuning.blockElements elements of the widest row-array, staged or not; staged operands get
+   * `run` on the pool's threads (src/threads/pool.ts), or null when the call fits in one block
+   * or would need too much scratch (`run` sends only calls of at least tuning.minElements).
+   * Blocks are tuning.blockElements elements of the widest row-array, staged or not; staged operands get
    * one region per slot of the pool's ring (per-class arrays one region for all), and `call`
    * is made once per block while the pool records it.
    */
   private runThreaded(pool: ThreadPool, n: number, ops: Operand[], places: Placement[], call: (p: number[], rows: number) => number): number | null {
     let perRow = 1;
     for (const op of ops) if (op.array) perRow = Math.max(perRow, op.perRow);
-    if (n * perRow < this.tuning.minElements) return null;
     const rowsPerBlock = Math.max(1, Math.floor(this.tuning.blockElements / perRow));
     const blocks = Math.ceil(n / rowsPerBlock);
     if (blocks < 2) return null;

@@ -185,12 +185,17 @@ export class ThreadPool {
         continue;
       }
       const fn = value as KernelFn;
-      out[name] = (...args: number[]) => (this.recording < 0 ? fn(...args) : this.record(index, args));
+      const pool = this;
+      // `arguments` rather than rest parameters: V8 forwards it to apply without an array.
+      out[name] = function () {
+        // eslint-disable-next-line prefer-rest-params
+        return pool.recording < 0 ? fn.apply(null, arguments as unknown as number[]) : pool.record(index, arguments);
+      };
     }
     return out as T;
   }
 
-  private record(index: number, args: number[]): number {
+  private record(index: number, args: ArrayLike<number>): number {
     if (this.recorded) throw new Error('xent: a threaded block makes exactly one kernel call');
     if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call has ${args.length} arguments; a thread slot holds ${MAX_ARGS}`);
     const o = this.recording * W;

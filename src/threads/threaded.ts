@@ -83,8 +83,11 @@ export class ThreadedKernels implements WasmKernels {
   private pick(a: { n: number; c: number }): WasmKernels {
     if (a.n * a.c >= this.tuning.minElements) return this.shared;
     if (!this.shared.hasArrays) return this.local;
-    for (const v of Object.values(a)) {
-      if (ArrayBuffer.isView(v) && this.shared.holds(v)) return this.shared;
+    const args = a as unknown as Record<string, unknown>;
+    for (const key in args) {
+      const v = args[key];
+      // An array of the shared memory is a view of a SharedArrayBuffer (growth detaches none).
+      if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer && this.shared.holds(v)) return this.shared;
     }
     return this.local;
   }
