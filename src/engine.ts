@@ -10,6 +10,7 @@ import {
   type PartialLossWithGrad,
   type RowStates,
   checkShardOfMerge,
+  finishShardGrad,
   shardGradCoefficients,
 } from './shards.js';
 import {
@@ -376,34 +377,15 @@ export class XentEngine {
     checkShardOfMerge(method, state, merged);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
-    const { rows: n, classes: c, classOffset } = state;
+    const { rows: n, classes: c } = state;
     if (x.length !== n * c) throw new RangeError(`${method}: logits has length ${x.length}, expected ${n * c} (the shard's rows x classes)`);
     const weight = state.weight && (f64 ? state.weight : Float32Array.from(state.weight));
     const grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, []);
     const { gradScale, scales } = gradScaleOf(method, o.gradOutput, merged.reduction, n, merged.denominator, f64);
     const rowScale = (r: number) => (scales ? scales[r] : gradScale);
     const { shift, alpha, beta } = shardGradCoefficients(state, merged, rowScale);
-    // The target logits before an in-place gradient overwrites them.
-    const targets = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const y = merged.labels[r] - classOffset;
-      if (y >= 0 && y < c) targets[r] = x[r * c + y];
-    }
     this.kernels.expScale({ x, n, c, shift, alpha, beta, weight, out: grad });
-    const eps = merged.labelSmoothing;
-    const epsc = eps / merged.classes;
-    for (let r = 0; r < n; r++) {
-      const y = merged.labels[r];
-      if (y < 0) {
-        grad.fill(0, r * c, (r + 1) * c);
-        continue;
-      }
-      if (y < classOffset || y >= classOffset + c) continue;
-      const wy = merged.targetWeight[r];
-      const a = (1 - eps) * wy + epsc * merged.weightSum;
-      const p = Math.exp(targets[r] - merged.max[r]) / merged.sumExp[r];
-      grad[r * c + y - classOffset] = rowScale(r) * (a * p - epsc * wy - (1 - eps) * wy);
-    }
+    finishShardGrad(grad, state, merged, rowScale);
     return grad;
   }
 

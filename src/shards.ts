@@ -14,6 +14,7 @@
  *   Σ_k w_k(lse − x_k) = Σ_i [ W_i·(M − m_i + log S) − d_i ]      (d_i = Σ_{k∈i} w_k·(x_k − m_i) ≤ 0)
  * where every term of the second sum is ≥ 0, so nothing cancels.
  */
+import type { FloatArray } from './kernels.js';
 import type { FloatOutput, Reduction } from './types.js';
 
 /** A shard's part of a batch split by rows: mean = Σ sum / Σ denominator over the shards. */
@@ -207,6 +208,37 @@ export function shardGradCoefficients(
     beta[r] = scale * epsc;
   }
   return { shift, alpha, beta };
+}
+
+/**
+ * Completes a shard's gradient slice after the expScale kernel: ignored rows are 0, and the
+ * target entry of each row the shard owns is rewritten in float64 from its target logit. Row r
+ * of the slice starts at r·stride in `grad`: stride = the shard's width for a slice of its own,
+ * the full width C with the shard's columns at classOffset in a whole gradient.
+ */
+export function finishShardGrad(
+  grad: FloatArray,
+  state: RowStates,
+  merged: MergedRowStates,
+  rowScale: (r: number) => number,
+  stride = state.classes,
+): void {
+  const { rows: n, classes: c, classOffset } = state;
+  const at = stride === c ? 0 : classOffset;
+  const eps = merged.labelSmoothing;
+  const epsc = eps / merged.classes;
+  for (let r = 0; r < n; r++) {
+    const y = merged.labels[r];
+    if (y < 0) {
+      grad.fill(0, r * stride + at, r * stride + at + c);
+      continue;
+    }
+    if (y < classOffset || y >= classOffset + c) continue;
+    const wy = merged.targetWeight[r];
+    const a = (1 - eps) * wy + epsc * merged.weightSum;
+    const p = Math.exp(state.target[r] - merged.max[r]) / merged.sumExp[r];
+    grad[r * stride + at + y - classOffset] = rowScale(r) * (a * p - epsc * wy - (1 - eps) * wy);
+  }
 }
 
 /** Checks that a shard's state belongs to a merge (same rows, labels and smoothing, inside its classes). */

@@ -41,6 +41,7 @@ import { relaxedSimdSupported, simdSupported, wasmSupported } from './features.j
 import { ThreadPool, threadsUnavailable } from '../threads/pool.js';
 import { MAX_PAGES, createSharedMemory, withSharedMemory } from '../threads/shared-module.js';
 import { THREAD_TUNING, ThreadedKernels, type ThreadTuning } from '../threads/threaded.js';
+import { byColumns, sparseByColumns } from './columns.js';
 
 /** A build of the kernels: relaxed SIMD (FMA), SIMD, or scalar WebAssembly. */
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'wasm';
@@ -643,6 +644,8 @@ class WasmKernelSet implements WasmKernels {
   // ---- Kernels ---------------------------------------------------------------------------
 
   sparse(a: SparseArgs): number {
+    // Rows wider than a block, staged: one column block at a time (src/backends/columns.ts).
+    if (byColumns(a) && this.offsetInMemory(a.logits) < 0) return sparseByColumns(this, a);
     const f = a.logits instanceof Float64Array ? this.k.f64_sparse_xent : this.k.f32_sparse_xent;
     const { c } = a;
     return this.run(a.n, c, [
