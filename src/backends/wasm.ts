@@ -333,9 +333,13 @@ class WasmKernelSet implements WasmKernels {
     return this.pool ? this.pool.workers + 1 : 1;
   }
 
-  /** Resolves once the workers run (calls before then are correct, only less parallel). */
+  /**
+   * Resolves once the workers run (calls before then are correct, only less parallel). If none
+   * could start (a Content-Security-Policy without `worker-src blob:`, say), the engine drops
+   * them and runs on one thread: `threads` is then 1.
+   */
   async ready(): Promise<void> {
-    await this.pool?.ready();
+    if (this.pool && (await this.pool.ready()) === 0) this.dispose();
   }
 
   /** Stops the workers; later calls run on the calling thread. */
