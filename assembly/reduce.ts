@@ -185,12 +185,11 @@ export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize
     : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false);
 }
 
-/**
- * As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. Without a next row the max is
- * taken of the row itself (in cache, result unused): half the variants, the same numbers.
- */
+/** As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
-  return f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, true, false, true);
+  return xn
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, true)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, true);
 }
 
 /**
@@ -209,11 +208,16 @@ export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out:
     : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false);
 }
 
-/** As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound (xn as in the loss-only twin). */
+/**
+ * As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound. With gp (rows up to 2048 wide)
+ * and no next row, the last row of a block, the max is taken of the row itself (in cache, result
+ * unused) rather than adding a variant for it.
+ */
 export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
-  return gp
-    ? f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true)
-    : f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, 0, 0, true, true, false, true);
+  if (gp) return f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true);
+  return xn
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, true)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, true);
 }
 
 /**
