@@ -166,7 +166,7 @@ export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptio
   const tuning = { ...THREAD_TUNING, ...options.tuning };
   const local = new WasmKernelSet(variant, moduleFor(variant), 1, tuning);
   if (threads <= 1 || threadsUnavailable() !== null) return local;
-  return new ThreadedKernels(local, new WasmKernelSet(variant, sharedModuleFor(variant), threads, tuning), tuning);
+  return new ThreadedKernels(local, new WasmKernelSet(variant, sharedModuleFor(variant), threads, tuning, local), tuning);
 }
 
 /** The kernel exports; pointers are byte offsets (0 = absent), floats f32 or f64 by prefix. */
@@ -303,14 +303,25 @@ class WasmKernelSet implements WasmKernels {
   /** Every buffer the memory has had: a shared memory's earlier buffers stay valid (smaller) views of it. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
 
-  constructor(variant: WasmVariant, mod: WebAssembly.Module, threads: number, private readonly tuning: ThreadTuning) {
+  /**
+   * @param lane For a threaded instance, the one-thread instance on an unshared memory where
+   *   the calling thread runs its own blocks of a staged call (copies into an unshared memory
+   *   are faster).
+   */
+  constructor(
+    variant: WasmVariant,
+    mod: WebAssembly.Module,
+    threads: number,
+    private readonly tuning: ThreadTuning,
+    private readonly lane: WasmKernelSet | null = null,
+  ) {
     this.name = variant;
     this.memory = threads > 1 ? createSharedMemory() : new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as KernelExports;
     if (threads > 1) {
       this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1);
-      this.k = this.pool.wrap(this.k);
+      this.k = this.pool.wrap(this.k, lane && lane.k);
     }
     this.base = alignUp(this.k.scratch_base(), ALIGN);
     this.allocTop = this.base;
@@ -498,7 +509,7 @@ class WasmKernelSet implements WasmKernels {
       if (j !== undefined && places[j].staged) places[i].aliasOf = j;
     }
     if (this.pool && n * c >= this.tuning.minElements && this.pool.running > 0) {
-      const total = this.runThreaded(this.pool, n, ops, places, call);
+      const total = this.runThreaded(this.pool, n, c, ops, places, call);
       if (total !== null) return total;
     }
     // Blocks of rows only as wide as staging needs: with just labels or per-row losses staged,
@@ -563,7 +574,9 @@ class WasmKernelSet implements WasmKernels {
    * one region per slot of the pool's ring (per-class arrays one region for all), and `call`
    * is made once per block while the pool records it.
    */
-  private runThreaded(pool: ThreadPool, n: number, ops: Operand[], places: Placement[], call: (p: number[], rows: number) => number): number | null {
+  private runThreaded(
+    pool: ThreadPool, n: number, c: number, ops: Operand[], places: Placement[], call: (p: number[], rows: number) => number,
+  ): number | null {
     let perRow = 1;
     for (const op of ops) if (op.array) perRow = Math.max(perRow, op.perRow);
     const rowsPerBlock = Math.max(1, Math.floor(this.tuning.blockElements / perRow));
@@ -610,7 +623,23 @@ class WasmKernelSet implements WasmKernels {
       if (a && places[i].staged && ops[i].perRow === 0 && !ops[i].output) this.viewFor(a).set(a, places[i].offset / a.BYTES_PER_ELEMENT);
     }
     const ptrs = new Array<number>(ops.length).fill(0);
+    // With every array staged, the blocks this thread runs go to the lane (its own unshared
+    // memory) instead of through the shared memory: the same kernel, the same numbers.
+    const lane = this.lane;
+    const runHere =
+      lane && ops.every((op, i) => !op.array || places[i].staged)
+        ? (b: number) => {
+            const r0 = b * rowsPerBlock;
+            const rows = Math.min(rowsPerBlock, n - r0);
+            const sub = ops.map((op) => ({
+              ...op,
+              array: op.array && op.perRow > 0 ? op.array.subarray(r0 * op.perRow, (r0 + rows) * op.perRow) : op.array,
+            }));
+            return lane.run(rows, c, sub, call);
+          }
+        : undefined;
     return pool.run(blocks, {
+      runHere,
       stage: (b, slot) => {
         const r0 = b * rowsPerBlock;
         const rows = Math.min(rowsPerBlock, n - r0);

@@ -113,9 +113,15 @@ export interface BlockJob {
   stage(block: number, slot: number): void;
   /** Copies block `block`'s outputs out of `slot`. */
   finish(block: number, slot: number): void;
+  /**
+   * Runs block `block` on this thread, on the lane instance (an unshared memory, where staging
+   * copies are faster): its kernel call goes to the lane's exports. Returns its result. Absent:
+   * this thread runs published blocks on the shared instance instead.
+   */
+  runHere?(block: number): number;
 }
 
-const { STAGED, CLAIMED, STOP, READY, FAILED, DONE, SLOT_WIDTH: W, MAX_ARGS, SPIN_MS } = CONTROL;
+const { STAGED, CLAIMED, STOP, READY, FAILED, DONE, SLOT_WIDTH: W, MAX_ARGS, WAIT_SPIN_MS } = CONTROL;
 
 type KernelFn = (...args: number[]) => number | undefined;
 
@@ -142,6 +148,8 @@ export class ThreadPool {
   /** The slot a kernel call is being recorded into, or -1: kernel calls run directly. */
   private recording = -1;
   private recorded = false;
+  /** Whether kernel calls go to the lane instance (while job.runHere runs). */
+  private onLane = false;
   /** Absolute number of the next block (the value of STAGED and CLAIMED between calls). */
   private next = 0;
   private failed = false;
@@ -182,9 +190,10 @@ export class ThreadPool {
 
   /**
    * The exports seen through the pool: each kernel runs directly, except while a block is being
-   * staged, when the call is recorded into the block's slot instead (and returns 0).
+   * staged, when the call is recorded into the block's slot instead (and returns 0), and while
+   * a block runs on the lane (BlockJob.runHere), when the lane instance's export runs.
    */
-  wrap<T extends object>(exports: T): T {
+  wrap<T extends object>(exports: T, lane: T | null): T {
     const out: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(exports)) {
       const index = this.names.indexOf(name);
@@ -193,11 +202,13 @@ export class ThreadPool {
         continue;
       }
       const fn = value as KernelFn;
+      const onLane = (lane ? (lane as Record<string, unknown>)[name] : fn) as KernelFn;
       const pool = this;
       // `arguments` rather than rest parameters: V8 forwards it to apply without an array.
       out[name] = function () {
+        if (pool.recording >= 0) return pool.record(index, arguments);
         // eslint-disable-next-line prefer-rest-params
-        return pool.recording < 0 ? fn.apply(null, arguments as unknown as number[]) : pool.record(index, arguments);
+        return (pool.onLane ? onLane : fn).apply(null, arguments as unknown as number[]);
       };
     }
     return out as T;
@@ -239,7 +250,7 @@ export class ThreadPool {
     const i = DONE + slot;
     // A block in flight finishes within about a block's time: spin first (waking from
     // Atomics.wait costs tens of µs here), then sleep where this thread may.
-    const until = performance.now() + SPIN_MS;
+    const until = performance.now() + WAIT_SPIN_MS;
     for (let k = 1; Atomics.load(this.ctl, i) !== value; k++) {
       if ((k & 63) !== 0 || performance.now() < until || !this.canBlock) continue;
       for (let v = Atomics.load(this.ctl, i); v !== value; v = Atomics.load(this.ctl, i)) Atomics.wait(this.ctl, i, v);
@@ -249,59 +260,74 @@ export class ThreadPool {
 
   /**
    * Runs `blocks` blocks of one call on this thread and the workers; returns the Σ of their
-   * results, added in block order.
+   * results, added in block order. This thread publishes blocks while workers can take them
+   * (AHEAD each), runs the others itself (job.runHere, or else a published block it claims),
+   * and copies finished blocks out.
    */
   run(blocks: number, job: BlockJob): number {
     const ctl = this.ctl;
     const mask = this.slotCount - 1;
     const first = this.next;
-    let staged = 0;
+    const results = new Float64Array(blocks);
+    /** The call's blocks in the order they were published (published block k is block first + k). */
+    const published: number[] = [];
+    let assigned = 0;
     let finished = 0;
-    let total = 0;
     // Wake sleeping workers now, so they are up by the time the first block is staged.
     if (this.workers > 0) Atomics.notify(ctl, STAGED);
     try {
-      while (finished < blocks) {
+      while (assigned < blocks || finished < published.length) {
         const bf = (first + finished) | 0;
-        if (finished < staged && Atomics.load(ctl, DONE + (bf & mask)) === ((bf + 1) | 0)) {
-          total += this.slots[(bf & mask) * W + W - 1];
-          job.finish(finished, bf & mask);
+        if (finished < published.length && Atomics.load(ctl, DONE + (bf & mask)) === ((bf + 1) | 0)) {
+          results[published[finished]] = this.slots[(bf & mask) * W + W - 1];
+          job.finish(published[finished], bf & mask);
           finished++;
           continue;
         }
-        // Stage ahead only as far as the workers can take: a block this thread runs itself is
-        // then one it staged moments ago, still in its cache.
-        const unclaimed = ((first + staged - Atomics.load(ctl, CLAIMED)) | 0);
-        if (staged < blocks && staged - finished < this.slotCount && unclaimed <= AHEAD * this.workers) {
-          const slot = (first + staged) & mask;
+        const pub = published.length;
+        const unclaimed = (first + pub - Atomics.load(ctl, CLAIMED)) | 0;
+        if (assigned < blocks && pub - finished < this.slotCount && unclaimed <= AHEAD * this.workers) {
+          const slot = (first + pub) & mask;
           this.recording = slot;
           this.recorded = false;
           try {
-            job.stage(staged, slot);
+            job.stage(assigned, slot);
           } finally {
             this.recording = -1;
           }
           if (!this.recorded) throw new Error('xent: a threaded block made no kernel call');
-          staged++;
-          Atomics.store(ctl, STAGED, (first + staged) | 0);
+          published.push(assigned++);
+          Atomics.store(ctl, STAGED, (first + pub + 1) | 0);
           if (this.workers > 0) Atomics.notify(ctl, STAGED);
           continue;
         }
-        if (this.claimAndCompute((first + staged) | 0)) continue;
+        if (assigned < blocks && job.runHere) {
+          this.onLane = true;
+          try {
+            results[assigned] = job.runHere(assigned);
+          } finally {
+            this.onLane = false;
+          }
+          assigned++;
+          continue;
+        }
+        if (this.claimAndCompute((first + pub) | 0)) continue;
         this.waitDone(bf & mask, (bf + 1) | 0);
       }
     } catch (e) {
       // Leave no published block behind: run what nobody claimed, wait for the rest.
-      while (this.claimAndCompute((first + staged) | 0));
-      for (let b = finished; b < staged; b++) this.waitDone((first + b) & mask, (first + b + 1) | 0);
+      while (this.claimAndCompute((first + published.length) | 0));
+      for (let k = finished; k < published.length; k++) this.waitDone((first + k) & mask, (first + k + 1) | 0);
       throw e;
     } finally {
-      this.next = (first + staged) | 0;
+      this.next = (first + published.length) | 0;
     }
     if (Atomics.load(ctl, FAILED) !== 0) {
       Atomics.store(ctl, FAILED, 0);
       throw new Error('xent: a kernel failed in a worker thread');
     }
+    let total = 0;
+    for (let b = 0; b < blocks; b++) total += results[b];
     return total;
   }
 

@@ -23,7 +23,13 @@ export const CONTROL = {
   /** The done flags start a cache line after the counters. */
   DONE: 16,
   SLOT_WIDTH: 20,
-  /** How long an idle thread polls before it sleeps in Atomics.wait (ms). */
-  SPIN_MS: 0.2,
+  /**
+   * How long an idle worker polls for the next block before it sleeps in Atomics.wait (ms):
+   * longer than the calling thread takes to stage a block, so that a call's blocks find it
+   * awake, and short, since a spinning worker takes a core from whatever else runs.
+   */
+  SPIN_MS: 0.1,
+  /** How long the calling thread polls for a worker's block before it sleeps (ms). */
+  WAIT_SPIN_MS: 0.05,
   MAX_ARGS: 18,
 } as const;

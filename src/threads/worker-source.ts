@@ -58,8 +58,11 @@ export const WORKER_SOURCE = `'use strict';
       Atomics.notify(ctl, C.DONE + slot);
     }
   }
-  if (typeof require === 'function' && typeof process === 'object') {
-    start(require('node:worker_threads').workerData);
+  // In Node the source runs as a script or, when the process was started with
+  // --input-type=module (which workers inherit), as a module: reach worker_threads either way.
+  if (typeof process === 'object' && process !== null && process.versions && process.versions.node) {
+    if (process.getBuiltinModule) start(process.getBuiltinModule('node:worker_threads').workerData);
+    else import('node:worker_threads').then(function (m) { start(m.workerData); });
   } else {
     self.onmessage = function (e) { self.onmessage = null; start(e.data); };
   }
