@@ -35,12 +35,12 @@ function f32x4_tanh_sech2_any(vu: v128): v128 {
 
 /**
  * The body of f32_raddcappedexp (xn always a row: the caller passes x itself when there is no
- * next row). `stores` and `dot` are runtime flags, tested once per 16 logits next to a tanh
- * and an exp each: one body keeps the modules small. The main loop takes 16 logits at a time with four
- * accumulators, as the uncapped exp pass does; a block whose |x/cap| are all below 0.55 (logits
- * well inside the cap, the usual case: Gemma's cap 30 against logits of a few units) takes tanh
- * from the polynomial alone and sech² = 1 − tanh² (no cancellation there), with no exp and no
- * division; other blocks go through f32x4_tanh_sech2_any.
+ * next row). The main loop takes 16 logits at a time with four accumulators, as the uncapped
+ * exp pass does; a block whose |x/cap| are all below 0.55 (logits well inside the cap, the
+ * usual case: Gemma's cap 30 against logits of a few units) takes tanh from the polynomial
+ * alone and sech² = 1 − tanh² (no cancellation there), with no exp and no division; other
+ * blocks go through f32x4_tanh_sech2_any. `stores` and `dot` are runtime flags, tested once
+ * per 16 logits: one body keeps the modules small.
  */
 function f32_cappedpass_u16_acc4(
   x: usize, c: i32, cap: f32, my: f32, out: usize, t: usize, w: usize, keep: f32, add: f32, xn: usize, dot: bool, stores: bool,
