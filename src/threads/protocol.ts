@@ -1,19 +1,19 @@
-/**
- * The layout of a thread pool's control memory, shared by the calling thread (pool.ts) and its
- * workers (worker-source.ts). Two SharedArrayBuffers:
- *
- * - control, Int32Array: block counters and flags. Blocks are numbered from the pool's start
- *   and never reset (int32 arithmetic wraps; only differences and equality are used), so a
- *   worker still finishing one call can never claim a block of the next by mistake.
- *   STAGED   blocks published (their inputs staged and their call recorded)
- *   CLAIMED  blocks claimed by some thread; a block b is claimed by compare-exchange b → b + 1
- *   STOP     1 when the pool is disposed
- *   READY    workers that have instantiated the kernels
- *   FAILED   1 if a kernel call threw in a worker
- *   DONE + s (b + 1) once block b, held in slot s = b mod slotCount, has its result
- * - slots, Float64Array: slotCount slots of SLOT_WIDTH numbers: the export's index, up to
- *   MAX_ARGS arguments (unused ones 0), and the result last.
- */
+// The layout of a thread pool's control memory, shared by the calling thread (pool.ts) and its
+// workers (worker-source.ts). Two SharedArrayBuffers:
+//
+// - control, Int32Array: block counters and flags. Blocks are numbered from the pool's start
+//   and never reset (int32 arithmetic wraps; only differences and equality are used), so a
+//   worker still finishing one call can never claim a block of the next by mistake.
+//   STAGED   blocks published (their inputs staged and their call recorded)
+//   CLAIMED  blocks claimed by some thread; a block b is claimed by compare-exchange b → b + 1
+//   STOP     1 when the pool is disposed
+//   READY    workers that have instantiated the kernels
+//   FAILED   1 if a kernel call threw in a worker
+//   DONE + s (b + 1) once block b, held in slot s = b mod slotCount, has its result
+// - slots, Float64Array: slotCount slots of SLOT_WIDTH numbers: the export's index, up to
+//   MAX_ARGS arguments (unused ones 0), and the result last.
+
+/** The control memory's layout (above). */
 export const CONTROL = {
   STAGED: 0,
   CLAIMED: 1,
