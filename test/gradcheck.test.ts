@@ -21,18 +21,8 @@ import {
   refSoftmaxCrossEntropyDense,
 } from './reference.js';
 import { decode, loadGolden, type GoldenCase, type Num } from './golden-helpers.js';
+import { rng } from './random.js';
 
-/** A small deterministic PRNG (mulberry32), so every case is reproducible from its name. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seedOf(name: string): number {
   let h = 2166136261;

@@ -6,17 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, engineFor, expectClose } from './backends.js';
 import { mergeRowStates, type Engine, type RowStates } from '../src/index.js';
+import { rng } from './random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Batch {
   n: number;

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { rng } from './random.js';
 
 export { tf };
 
@@ -36,16 +37,7 @@ export async function useTfBackend(name: TfBackend): Promise<void> {
 }
 
 /** mulberry32: seeded uniform numbers in [0, 1). */
-export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const uniform = rng;
 
 /** n seeded normal numbers with standard deviation `sd` (Box–Muller). */
 export function normals(n: number, sd: number, seed: number): Float32Array {

@@ -10,17 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableBackends, createEngine, createEngineSync, type Engine } from '../src/index.js';
 import { threadsUnavailable } from '../src/threads/pool.js';
 import { expectClose } from './backends.js';
+import { rng } from './random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const canThread = threadsUnavailable() === null;
 

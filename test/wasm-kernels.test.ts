@@ -6,6 +6,7 @@ import type { FloatArray, Kernels } from '../src/kernels.js';
 import {
   compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
 } from '../src/backends/wasm.js';
+import { rng } from './random.js';
 
 // ---- float64 reference ----------------------------------------------------------------------
 
@@ -134,17 +135,6 @@ function softmaxRef(x: ArrayLike<number>, n: number, c: number, log: boolean): n
 
 // ---- helpers --------------------------------------------------------------------------------
 
-/** Deterministic uniform [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
