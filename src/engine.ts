@@ -225,6 +225,27 @@ export class XentEngine {
   }
 
   /**
+   * The gradient's output (gradOut, checked, or a new array) and its scales from gradOutput;
+   * no gradient for a loss-only call.
+   */
+  private gradSetup(
+    method: string,
+    o: Record<string, unknown>,
+    withGrad: boolean,
+    f64: boolean,
+    x: FloatArray,
+    inputs: readonly (ArrayBufferView | null)[],
+    reduction: Reduction,
+    count: number,
+    denom: number,
+    zDenom = denom,
+  ): { grad: FloatArray | null; gradScale: number; zGradScale: number; scales: FloatArray | null } {
+    if (!withGrad) return { grad: null, gradScale: 0, zGradScale: 0, scales: null };
+    const grad = o.gradOut === undefined ? newFloat(f64, x.length) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, x.length, x, inputs);
+    return { grad, ...gradScaleOf(method, o.gradOutput, reduction, count, denom, f64, zDenom) };
+  }
+
+  /**
    * An argument as the kernels should see it: an engine array detached by memory growth is
    * re-attached; any other view of a detached buffer is an error, not an empty array. Anything
    * that is not a float array passes through to validation.
@@ -428,14 +449,7 @@ export class XentEngine {
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
     const rowLse = zLoss > 0 || wantStats ? newFloat(f64, n) : null;
     const rowArgmax = wantStats ? new Int32Array(n) : null;
-    let grad: FloatArray | null = null;
-    let gradScale = 0;
-    let zGradScale = 0;
-    let rowScale: FloatArray | null = null;
-    if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [labels, weight]);
-      ({ gradScale, zGradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, denom, f64, counted));
-    }
+    const { grad, gradScale, zGradScale, scales: rowScale } = this.gradSetup(method, o, withGrad, f64, x, [labels, weight], reduction, n, denom, counted);
     // The target logits, for the perplexity: read now, as an in-place gradient overwrites them.
     let targetLogits: Float64Array | null = null;
     if (wantStats) {
@@ -475,14 +489,7 @@ export class XentEngine {
     const returnZLoss = flagOf(method, o, 'returnZLoss');
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
     const rowLse = zLoss > 0 ? newFloat(f64, n) : null;
-    let grad: FloatArray | null = null;
-    let gradScale = 0;
-    let zGradScale = 0;
-    let rowScale: FloatArray | null = null;
-    if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, n * c) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, n * c, x, [targets, weight]);
-      ({ gradScale, zGradScale, scales: rowScale } = gradScaleOf(method, o.gradOutput, reduction, n, n, f64));
-    }
+    const { grad, gradScale, zGradScale, scales: rowScale } = this.gradSetup(method, o, withGrad, f64, x, [targets, weight], reduction, n, n);
     const total = this.kernels.dense({ logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale, softcap, zLoss, zGradScale, rowLse });
     // PyTorch's probability-target mean divides by N, whatever the weights.
     let loss = reduce(total, reduction, n, rowLoss);
@@ -509,13 +516,7 @@ export class XentEngine {
     const alpha = finiteOf(method, o, 'alpha', 0.25);
     const count = x.length;
     const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
-    let grad: FloatArray | null = null;
-    let gradScale = 0;
-    let elemScale: FloatArray | null = null;
-    if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, count) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, count, x, [targets]);
-      ({ gradScale, scales: elemScale } = gradScaleOf(method, o.gradOutput, reduction, count, count, f64));
-    }
+    const { grad, gradScale, scales: elemScale } = this.gradSetup(method, o, withGrad, f64, x, [targets], reduction, count, count);
     const total = this.kernels.sigmoidFocal({ logits: x, targets, n, c, gamma, alpha, elemLoss, grad, gradScale, elemScale });
     return { loss: reduce(total, reduction, count, elemLoss), grad };
   }
@@ -550,13 +551,7 @@ export class XentEngine {
     }
     const count = x.length;
     const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
-    let grad: FloatArray | null = null;
-    let gradScale = 0;
-    let elemScale: FloatArray | null = null;
-    if (withGrad) {
-      grad = o.gradOut === undefined ? newFloat(f64, count) : outputArray(method, 'gradOut', this.live(method, 'gradOut', o.gradOut), f64, count, x, [targets, weight, posWeight]);
-      ({ gradScale, scales: elemScale } = gradScaleOf(method, o.gradOutput, reduction, count, count, f64));
-    }
+    const { grad, gradScale, scales: elemScale } = this.gradSetup(method, o, withGrad, f64, x, [targets, weight, posWeight], reduction, count, count);
     const total = this.kernels.sigmoid({ logits: x, targets, n, c, weight, weightPerElement, posWeight, elemLoss, grad, gradScale, elemScale });
     return { loss: reduce(total, reduction, count, elemLoss), grad };
   }
