@@ -14,7 +14,7 @@
 //   and x below the cutoff gives exactly 0 by masking, including x = -inf, which is what makes
 //   -inf logits work as masks with an exactly-zero gradient.
 
-import { madd } from './simd';
+import { madd, vconst } from './simd';
 
 // @ts-ignore: decorator
 @inline const LOG2E: f32 = reinterpret<f32>(0x3FB8AA3B); // 0x1.715476p+0: log2(e), scales x to n + fraction
@@ -45,29 +45,45 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline const ONE_BITS: i32 = 0x3F800000; // 1.0f: exponent bias, added to n << 23 to make 2^n
 
+// Their slots in static data, for the vector code (see vconst).
+const V_LOG2E = memory.data<f32>([LOG2E]);
+const V_MAGIC_BIAS = memory.data<f32>([MAGIC_BIAS]);
+const V_MAGIC_BIAS_127 = memory.data<f32>([MAGIC_BIAS_127]);
+const V_MINUS_LN2_HI = memory.data<f32>([MINUS_LN2_HI]);
+const V_MINUS_LN2_LO = memory.data<f32>([MINUS_LN2_LO]);
+const V_C5 = memory.data<f32>([C5]);
+const V_C4 = memory.data<f32>([C4]);
+const V_C3 = memory.data<f32>([C3]);
+const V_C2 = memory.data<f32>([C2]);
+const V_C1 = memory.data<f32>([C1]);
+const V_DENORM_CUTOFF = memory.data<f32>([DENORM_CUTOFF]);
+const V_X_MIN = memory.data<f32>([X_MIN]);
+const V_X_MAX = memory.data<f32>([X_MAX]);
+const V_ONE_BITS = memory.data<i32>([ONE_BITS]);
+
 /** p(t) with e^t ≈ 1 + t·p(t) on the reduced range |t| ≤ ln2/2. */
 // @ts-ignore: decorator
 @inline
 function f32x4_poly_p5(vt: v128): v128 {
-  let vp = madd(f32x4.splat(C5), vt, f32x4.splat(C4));
-  vp = madd(vp, vt, f32x4.splat(C3));
-  vp = madd(vp, vt, f32x4.splat(C2));
-  return madd(vp, vt, f32x4.splat(C1));
+  let vp = madd(vconst(V_C5), vt, vconst(V_C4));
+  vp = madd(vp, vt, vconst(V_C3));
+  vp = madd(vp, vt, vconst(V_C2));
+  return madd(vp, vt, vconst(V_C1));
 }
 
 /** e^x for x ≤ 0 (NaN → NaN, below -87.34 including -inf → exactly 0). */
 // @ts-ignore: decorator
 @inline
 export function f32x4_expminusmax_rr2_p5(vx: v128): v128 {
-  let vn = madd(vx, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS_127));
+  let vn = madd(vx, vconst(V_LOG2E), vconst(V_MAGIC_BIAS_127));
   const vs = i32x4.shl(vn, 23);
-  vn = f32x4.sub(vn, f32x4.splat(MAGIC_BIAS_127));
-  let vt = madd(vn, f32x4.splat(MINUS_LN2_HI), vx);
-  vt = madd(vn, f32x4.splat(MINUS_LN2_LO), vt);
+  vn = f32x4.sub(vn, vconst(V_MAGIC_BIAS_127));
+  let vt = madd(vn, vconst(V_MINUS_LN2_HI), vx);
+  vt = madd(vn, vconst(V_MINUS_LN2_LO), vt);
   const vp = f32x4_poly_p5(vt);
   vt = f32x4.mul(vt, vs);
   const vf = madd(vt, vp, vs);
-  return v128.andnot(vf, f32x4.lt(vx, f32x4.splat(DENORM_CUTOFF)));
+  return v128.andnot(vf, f32x4.lt(vx, vconst(V_DENORM_CUTOFF)));
 }
 
 /** e^x for any x, with gradual underflow; NaN → NaN, -inf → 0, +inf → +inf. */
@@ -75,15 +91,15 @@ export function f32x4_expminusmax_rr2_p5(vx: v128): v128 {
 @inline
 export function f32x4_exp_rr2_p5(vx: v128): v128 {
   // pmax/pmin with x first return x itself when x is NaN, so NaN flows through.
-  vx = f32x4.pmin(f32x4.pmax(vx, f32x4.splat(X_MIN)), f32x4.splat(X_MAX));
-  let vn = madd(vx, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
-  const ve = i32x4.sub(vn, i32x4.splat(0x4B400000));
-  vn = f32x4.sub(vn, f32x4.splat(MAGIC_BIAS));
+  vx = f32x4.pmin(f32x4.pmax(vx, vconst(V_X_MIN)), vconst(V_X_MAX));
+  let vn = madd(vx, vconst(V_LOG2E), vconst(V_MAGIC_BIAS));
+  const ve = i32x4.sub(vn, vconst(V_MAGIC_BIAS)); // n, as vn's bits less the bias's bits
+  vn = f32x4.sub(vn, vconst(V_MAGIC_BIAS));
   const ve1 = i32x4.shr_s(ve, 1);
-  const vs1 = i32x4.add(i32x4.shl(ve1, 23), i32x4.splat(ONE_BITS));
-  const vs2 = i32x4.add(i32x4.shl(i32x4.sub(ve, ve1), 23), i32x4.splat(ONE_BITS));
-  let vt = madd(vn, f32x4.splat(MINUS_LN2_HI), vx);
-  vt = madd(vn, f32x4.splat(MINUS_LN2_LO), vt);
+  const vs1 = i32x4.add(i32x4.shl(ve1, 23), vconst(V_ONE_BITS));
+  const vs2 = i32x4.add(i32x4.shl(i32x4.sub(ve, ve1), 23), vconst(V_ONE_BITS));
+  let vt = madd(vn, vconst(V_MINUS_LN2_HI), vx);
+  vt = madd(vn, vconst(V_MINUS_LN2_LO), vt);
   const vp = f32x4_poly_p5(vt);
   vt = f32x4.mul(vt, vs1);
   return f32x4.mul(madd(vt, vp, vs1), vs2);

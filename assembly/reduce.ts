@@ -1,8 +1,7 @@
 // Row passes shared by the softmax-family losses. Each takes a row pointer and a length; the
-// hot ones run a 16-wide main loop with independent accumulators (so the adds do not wait on
-// each other, and V8's per-iteration loop overhead is amortised), then a 4-wide vector tail
-// and a scalar tail. Vector sums are kept in f32 lanes (16 partial sums, so a 50257-wide row
-// adds about 3000 terms per lane: the 512x50257 loss stays within 1e-7 of float64) and
+// hot ones run a 16-wide main loop (four vectors per iteration: independent work for the core
+// to overlap, and V8's per-iteration loop overhead amortised), then a 4-wide vector tail and a
+// scalar tail. Vector sums are kept in f32 lanes, flushed to f64 every FLUSH elements, and
 // returned as f64; scalar tails, and so the whole row in the no-SIMD build, accumulate in f64.
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
@@ -66,6 +65,13 @@ export let argmaxFound: i32 = -1;
  * separate max pass per row, and the sums are bit-identical to it. (A per-element online
  * max with rescaling needs two exps per element and ran at 0.55-0.6x; a blocked online max
  * was slower than this at 1000 wide and made the loss depend on the block boundaries.)
+ *
+ * The main loop takes 16 elements (four exps) per iteration, over blocks of FLUSH elements:
+ * the four exps are summed pairwise into one f32x4 (64 adds per lane per block, each of a
+ * sum of four terms: the error of 16 separate partial sums, in one register instead of four)
+ * and the block's sum is flushed to f64 after its loop, not tested for in every iteration.
+ * V8 has 16 vector registers; with the exp's constants, m and the running sums, four
+ * accumulators made it spill in every iteration.
  */
 // @ts-ignore: decorator
 @inline
@@ -80,64 +86,54 @@ function f32_exppass_u16_acc4(
   if (ASC_FEATURE_SIMD) {
     const vmax = f32x4.splat(m);
     const valpha = f32x4.splat(alpha);
-    let vm0 = f32x4.splat(-Infinity);
-    let vm1 = vm0;
-    let vs0 = f32x4.splat(0);
-    let vs1 = vs0, vs2 = vs0, vs3 = vs0;
-    for (; i + 16 <= c; i += 16) {
-      if ((i & (FLUSH - 1)) == 0 && i > 0) {
-        s += hsum(f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3)));
-        vs0 = f32x4.splat(0);
-        vs1 = vs0;
-        vs2 = vs0;
-        vs3 = vs0;
+    let vm = f32x4.splat(-Infinity);
+    for (let b = 0; b + 16 <= c; b += FLUSH) {
+      const end = min(c, b + FLUSH);
+      let vs = f32x4.splat(0);
+      for (; i + 16 <= end; i += 16) {
+        const o = <usize>i << 2;
+        if (withNext) {
+          const vn01 = f32x4.pmax(v128.load(xn + o), v128.load(xn + o, 16));
+          vm = f32x4.pmax(vm, f32x4.pmax(vn01, f32x4.pmax(v128.load(xn + o, 32), v128.load(xn + o, 48))));
+        }
+        if (withScale) {
+          v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
+          v128.store(gp + o, f32x4.mul(v128.load(gp + o, 16), valpha), 16);
+          v128.store(gp + o, f32x4.mul(v128.load(gp + o, 32), valpha), 32);
+          v128.store(gp + o, f32x4.mul(v128.load(gp + o, 48), valpha), 48);
+        }
+        const vd0 = f32x4.sub(v128.load(x + o), vmax);
+        const vd1 = f32x4.sub(v128.load(x + o, 16), vmax);
+        const vd2 = f32x4.sub(v128.load(x + o, 32), vmax);
+        const vd3 = f32x4.sub(v128.load(x + o, 48), vmax);
+        // x − m ≤ 0, so a 0 in any of the 16 shows as a 0 in their lane-wise max (a NaN may hide
+        // one, but a NaN row's argmax is its first NaN, found after the pass).
+        if (withArgmax && found < 0 && v128.any_true(f32x4.eq(f32x4.pmax(f32x4.pmax(vd0, vd1), f32x4.pmax(vd2, vd3)), f32x4.splat(0)))) {
+          const vz = f32x4.splat(0);
+          const b0 = i32x4.bitmask(f32x4.eq(vd0, vz));
+          const b1 = i32x4.bitmask(f32x4.eq(vd1, vz));
+          const b2 = i32x4.bitmask(f32x4.eq(vd2, vz));
+          const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
+          found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
+        }
+        const ve0 = f32x4_expminusmax_rr2_p5(vd0);
+        const ve1 = f32x4_expminusmax_rr2_p5(vd1);
+        const ve2 = f32x4_expminusmax_rr2_p5(vd2);
+        const ve3 = f32x4_expminusmax_rr2_p5(vd3);
+        if (stores) {
+          v128.store(out + o, ve0);
+          v128.store(out + o, ve1, 16);
+          v128.store(out + o, ve2, 32);
+          v128.store(out + o, ve3, 48);
+        }
+        vs = f32x4.add(vs, f32x4.add(f32x4.add(ve0, ve1), f32x4.add(ve2, ve3)));
       }
-      const o = <usize>i << 2;
-      if (withNext) {
-        vm0 = f32x4.pmax(vm0, v128.load(xn + o));
-        vm1 = f32x4.pmax(vm1, v128.load(xn + o, 16));
-        vm0 = f32x4.pmax(vm0, v128.load(xn + o, 32));
-        vm1 = f32x4.pmax(vm1, v128.load(xn + o, 48));
-      }
-      if (withScale) {
-        v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
-        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 16), valpha), 16);
-        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 32), valpha), 32);
-        v128.store(gp + o, f32x4.mul(v128.load(gp + o, 48), valpha), 48);
-      }
-      const vd0 = f32x4.sub(v128.load(x + o), vmax);
-      const vd1 = f32x4.sub(v128.load(x + o, 16), vmax);
-      const vd2 = f32x4.sub(v128.load(x + o, 32), vmax);
-      const vd3 = f32x4.sub(v128.load(x + o, 48), vmax);
-      // x − m ≤ 0, so a 0 in any of the 16 shows as a 0 in their lane-wise max (a NaN may hide
-      // one, but a NaN row's argmax is its first NaN, found after the pass).
-      if (withArgmax && found < 0 && v128.any_true(f32x4.eq(f32x4.pmax(f32x4.pmax(vd0, vd1), f32x4.pmax(vd2, vd3)), f32x4.splat(0)))) {
-        const vz = f32x4.splat(0);
-        const b0 = i32x4.bitmask(f32x4.eq(vd0, vz));
-        const b1 = i32x4.bitmask(f32x4.eq(vd1, vz));
-        const b2 = i32x4.bitmask(f32x4.eq(vd2, vz));
-        const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
-        found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
-      }
-      const ve0 = f32x4_expminusmax_rr2_p5(vd0);
-      const ve1 = f32x4_expminusmax_rr2_p5(vd1);
-      const ve2 = f32x4_expminusmax_rr2_p5(vd2);
-      const ve3 = f32x4_expminusmax_rr2_p5(vd3);
-      if (stores) {
-        v128.store(out + o, ve0);
-        v128.store(out + o, ve1, 16);
-        v128.store(out + o, ve2, 32);
-        v128.store(out + o, ve3, 48);
-      }
-      vs0 = f32x4.add(vs0, ve0);
-      vs1 = f32x4.add(vs1, ve1);
-      vs2 = f32x4.add(vs2, ve2);
-      vs3 = f32x4.add(vs3, ve3);
+      s += hsum(vs);
     }
-    vs0 = f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3));
+    let vs = f32x4.splat(0);
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
-      if (withNext) vm0 = f32x4.pmax(vm0, v128.load(xn + o));
+      if (withNext) vm = f32x4.pmax(vm, v128.load(xn + o));
       if (withScale) v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
       const vd = f32x4.sub(v128.load(x + o), vmax);
       if (withArgmax && found < 0) {
@@ -146,10 +142,10 @@ function f32_exppass_u16_acc4(
       }
       const ve = f32x4_expminusmax_rr2_p5(vd);
       if (stores) v128.store(out + o, ve);
-      vs0 = f32x4.add(vs0, ve);
+      vs = f32x4.add(vs, ve);
     }
-    s += hsum(vs0);
-    if (withNext) mn = hmax(f32x4.pmax(vm0, vm1));
+    s += hsum(vs);
+    if (withNext) mn = hmax(vm);
   }
   // Scalar (the whole row in the no-SIMD build): with argmax, the loop that checks runs only
   // until the first hit, and the plain loop takes the rest.

@@ -1,5 +1,5 @@
-// Helpers that pick the instruction by build variant. `ASC_FEATURE_*` are compile-time
-// constants, so each build keeps exactly one branch.
+// Helpers that pick the instruction by build variant (`ASC_FEATURE_*` are compile-time
+// constants, so each build keeps exactly one branch), and the way kernels read vector constants.
 
 /** a·b + c: fused (one rounding) where relaxed SIMD maps it to an FMA, else two roundings. */
 // @ts-ignore: decorator
@@ -28,4 +28,20 @@ export function hmax(v: v128): f32 {
     max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
     max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
   );
+}
+
+/**
+ * A constant in all four lanes, read from its slot in static data (`memory.data<f32>([c])`, or
+ * `<i32>` for bit patterns): one load (vbroadcastss), which V8 reuses within a loop iteration.
+ * Kernels write their vector constants this way, never `f32x4.splat(c)` or `v128.const`
+ * inside a loop: binaryen turns a splat of a constant into v128.const at every use, and V8
+ * 13.6 and later (Node 24, 26; Chromium 136+) rebuild each such use from an immediate in three
+ * instructions (movq r10, imm64; vmovq xmm, r10; vpunpcklqdq), two of them on the vector pipes:
+ * that made the kernels 20-40% slower there than on Node 22. Zero (`f32x4.splat(0)`, one xor)
+ * is exempt.
+ */
+// @ts-ignore: decorator
+@inline
+export function vconst(slot: usize): v128 {
+  return v128.load32_splat(slot);
 }

@@ -1,16 +1,18 @@
 // What V8 makes of the kernels: TurboFan's x64 code for named kernel functions, per runtime and
 // build, with each loop's instructions sorted by kind (arithmetic, loads, stores, spills and
 // reloads, constants rematerialised from immediates, lane shuffles, moves, integer and branch);
-// and with --count, the instructions each function executes per logit on a sparse softmax
-// cross-entropy call (loss, and loss + gradient), counted exactly under valgrind.
+// and with --count, the instructions each function executes per element (logit) on a kernel
+// call, by kind, counted exactly under valgrind.
 //
 //   npm run build:wasm && npx tsx scripts/wasm-code.ts [options] [function ...]
 //     --runtime name=path   a Node binary to read (repeatable; default node20 and the
 //                           official Node 22/24/26 binaries under /opt/runtimes, where present)
 //     --variant v           relaxed-simd | simd | wasm (repeatable; default all three)
 //     --list                print each selected function's loops, instruction by instruction
-//     --count [NxC]         executed instructions per logit under valgrind (default 64x1000)
-//     --mnemonics           with --count: the top mnemonics of the sparse kernel's hot loops
+//     --count [NxC]         executed instructions per element under valgrind (default 64x1000)
+//     --workload w          with --count: what to run (repeatable; default sparse and sparse+grad;
+//                           'all' for every kernel: see WORKLOADS)
+//     --mnemonics           with --count: the most executed mnemonics
 //   function: a substring of a function's name (default: the sparse loss and its row passes)
 //
 // The copies read here are built with names (asc --debug): the script checks that their code
@@ -100,25 +102,64 @@ function runtimeFlags(runtime: string, variant: Variant): string[] {
   return variant === 'relaxed-simd' && major < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 }
 
-/** A driver (plain ESM, so every runtime runs it without tsx): compiles, or runs the sparse kernel. */
+/**
+ * Workloads for --count: each calls one kernel export on n rows of c (f32), with pointers into
+ * a memory laid out as x (logits or p), t (targets or q), g (gradient or output), labels and
+ * per-row f64 arrays. The arguments follow the exports' signatures in assembly/.
+ */
+const WORKLOADS: Record<string, string> = {
+  sparse: 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
+  'sparse+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
+  'sparse-smooth+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0.1, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
+  'sparse-argmax': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, r2)',
+  'sparse-softcap': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 30, 0, 0, -1, 0, 0)',
+  'sparse-softcap+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 30, 0, 0, -1, 0, 0)',
+  dense: 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, 0, 1 / n, 0, 0, 0, 0, 0)',
+  'dense+grad': 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, g, 1 / n, 0, 0, 0, 0, 0)',
+  sigmoid: 'k.f32_sigmoid_xent(x, t, n, c, 0, false, 0, 0, 0, 1, 0)',
+  'sigmoid+grad': 'k.f32_sigmoid_xent(x, t, n, c, 0, false, 0, 0, g, 1, 0)',
+  focal: 'k.f32_sigmoid_focal(x, t, n, c, 2, 0.25, 0, 0, 1, 0)',
+  'focal+grad': 'k.f32_sigmoid_focal(x, t, n, c, 2, 0.25, 0, g, 1, 0)',
+  'cross-entropy': 'k.f32_cross_entropy(t, p, n, c, 0)',
+  entropy: 'k.f32_entropy(p, n, c, 0)',
+  kl: 'k.f32_kl_div(t, p, n, c, 0)',
+  softmax: 'k.f32_softmax(x, n, c, g)',
+  'log-softmax': 'k.f32_log_softmax(x, n, c, g)',
+  'row-states': 'k.f32_row_states(x, n, c, 0, r0, r1, r2)',
+  'row-expscale': 'k.f32_row_expscale(x, n, c, r0, r1, r2, 0, g)',
+};
+
+/** A driver (plain ESM, so every runtime runs it without tsx): compiles, or runs a workload. */
 const DRIVER = `
 import { readFileSync } from 'node:fs';
-const [file, shape, mode] = process.argv.slice(2);
+const [file, shape, call] = process.argv.slice(2);
 const module = new WebAssembly.Module(readFileSync(file));
 if (shape) {
   const [n, c] = shape.split('x').map(Number);
-  const bytes = 65536 + n * c * 8 + n * 4 + 64;
+  const bytes = 65536 + n * c * 16 + n * 28 + 64;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const logits = 65536, grad = logits + n * c * 4, labels = grad + n * c * 4;
-  const x = new Float32Array(memory.buffer, logits, n * c);
+  const x = 65536, t = x + n * c * 4, g = t + n * c * 4, p = g + n * c * 4, labels = p + n * c * 4;
+  const r0 = labels + n * 4, r1 = r0 + n * 8, r2 = r1 + n * 8;
   let seed = 1;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let i = 0; i < x.length; i++) x[i] = (rand() + rand() + rand() - 1.5) * 6;
+  const f = new Float32Array(memory.buffer);
+  for (let i = 0; i < n * c; i++) {
+    f[x / 4 + i] = (rand() + rand() + rand() - 1.5) * 6;
+    f[t / 4 + i] = rand() < 0.5 ? 0 : rand();
+  }
+  // p: each row a probability distribution with no zero; t rows get the same normalisation.
+  for (let r = 0; r < n; r++) {
+    let sp = 0, st = 0;
+    for (let k = 0; k < c; k++) { f[p / 4 + r * c + k] = 0.01 + rand(); sp += f[p / 4 + r * c + k]; st += f[t / 4 + r * c + k]; }
+    for (let k = 0; k < c; k++) { f[p / 4 + r * c + k] /= sp; f[t / 4 + r * c + k] /= st; }
+  }
   const y = new Int32Array(memory.buffer, labels, n);
   for (let r = 0; r < n; r++) y[r] = Math.floor(rand() * c);
-  const g = mode === 'grad' ? grad : 0;
-  for (let rep = 0; rep < 3; rep++) k.f32_sparse_xent(logits, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0);
+  const d = new Float64Array(memory.buffer);
+  for (let r = 0; r < n; r++) { d[r0 / 8 + r] = 10; d[r1 / 8 + r] = 1e-3; d[r2 / 8 + r] = 0; }
+  const run = new Function('k', 'x', 't', 'g', 'p', 'labels', 'r0', 'r1', 'r2', 'n', 'c', call);
+  for (let rep = 0; rep < 3; rep++) run(k, x, t, g, p, labels, r0, r1, r2, n, c);
 } else {
   new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
 }
@@ -256,13 +297,13 @@ function callgrindCosts(file: string): Map<bigint, number> {
 }
 
 /** Runs the driver under callgrind; returns the functions' code and the executed count per instruction. */
-function countRun(runtime: string, variant: Variant, wasm: string, driver: string, shape: string, mode: string) {
+function countRun(runtime: string, variant: Variant, wasm: string, driver: string, shape: string, call: string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xent-cg-'));
   const out = path.join(dir, 'callgrind.out');
   try {
     const r = spawnSync(
       'valgrind',
-      ['--tool=callgrind', '--smc-check=all', '--dump-instr=yes', `--callgrind-out-file=${out}`, runtime, ...runtimeFlags(runtime, variant), ...V8_FLAGS, driver, wasm, shape, mode],
+      ['--tool=callgrind', '--smc-check=all', '--dump-instr=yes', `--callgrind-out-file=${out}`, runtime, ...runtimeFlags(runtime, variant), ...V8_FLAGS, driver, wasm, shape, call],
       { maxBuffer: 1 << 30 },
     );
     if (r.status !== 0) throw new Error(`valgrind failed: ${r.stderr.toString().slice(-2000)}`);
@@ -292,6 +333,7 @@ async function main() {
   let list = false;
   let count: string | null = null;
   let mnemonics = false;
+  const workloads: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--runtime') {
@@ -300,11 +342,15 @@ async function main() {
     } else if (a === '--variant') variants.push(args[++i] as Variant);
     else if (a === '--list') list = true;
     else if (a === '--mnemonics') mnemonics = true;
+    else if (a === '--workload') workloads.push(...(args[++i] === 'all' ? Object.keys(WORKLOADS) : [args[i]]));
     else if (a === '--count') count = args[i + 1] && /^\d+x\d+$/.test(args[i + 1]) ? args[++i] : '64x1000';
     else wanted.push(a);
   }
   if (!runtimes.length) runtimes.push(...defaultRuntimes());
   if (!variants.length) variants.push(...VARIANTS);
+  if (!workloads.length) workloads.push('sparse', 'sparse+grad');
+  const unknown = workloads.find((w) => !(w in WORKLOADS));
+  if (unknown) throw new Error(`unknown workload ${unknown}; known: ${Object.keys(WORKLOADS).join(', ')}`);
   const names = wanted.length ? wanted : DEFAULT_FUNCTIONS;
   const pick = (fns: Code[]) => fns.filter((f) => names.some((n) => shortName(f.name) === n || (wanted.length > 0 && f.name.includes(n))));
 
@@ -320,8 +366,8 @@ async function main() {
         if (count) {
           const [n, c] = count.split('x').map(Number);
           const logits = n * c * DRIVER_CALLS;
-          for (const mode of ['loss', 'grad']) {
-            const { code, costs } = countRun(runtime, variant, wasm, driver, count, mode);
+          for (const workload of workloads) {
+            const { code, costs } = countRun(runtime, variant, wasm, driver, count, WORKLOADS[workload]);
             let total = 0;
             const rows: string[] = [];
             const hot: Map<string, number> = new Map();
@@ -338,7 +384,7 @@ async function main() {
                 });
               }
             }
-            console.log(`${mode === 'loss' ? 'loss' : 'loss+grad'} ${count}: ${(total / logits).toFixed(2)} instructions per logit in wasm code`);
+            console.log(`${workload} ${count}: ${(total / logits).toFixed(2)} instructions per element in wasm code`);
             rows.forEach((r) => console.log(r));
             if (mnemonics) {
               const top = [...hot].sort((a, b) => b[1] - a[1]).slice(0, 24);
