@@ -10,7 +10,7 @@
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
 import { FLUSH } from './reduce';
-import { hmax, hsum, madd } from './simd';
+import { V_ONE, hmax, hsum, madd, vconst } from './simd';
 import { SMALL, f32_tanh_sech2, f32x4_sech2, f32x4_tanh, f32x4_tanh_exp, f32x4_tanh_poly, sech2 } from './tanh';
 
 /** Σ coef_k·(y_k − my) over coef_k ≠ 0, the second result of the last f32_raddcappedexp call with `dot`. */
@@ -20,12 +20,15 @@ export let cappedCoefSum: f64 = 0;
 /** Max of the c raw logits at `xn` of the last f32_raddcappedexp call that had one. */
 export let cappedNextMax: f32 = 0;
 
+/** The slot of SMALL² (see vconst): |u| < SMALL where u² < SMALL². */
+const V_SMALL2 = memory.data<f32>([SMALL * SMALL]);
+
 /** Where f32x4_tanh_sech2_any leaves its second result, sech² u (16 bytes of static data: no v128 globals in the scalar build). */
 const SECH2_SLOT: usize = memory.data(16, 16);
 
 /** tanh u for any u, and sech² u at SECH2_SLOT: the out-of-line path for vectors beyond the polynomial's range. */
 function f32x4_tanh_sech2_any(vu: v128): v128 {
-  const vone = f32x4.splat(1);
+  const vone = vconst(V_ONE);
   const va = f32x4.abs(vu);
   const ve2 = f32x4_tanh_exp(va);
   const vr = f32x4.div(vone, f32x4.add(ve2, vone));
@@ -57,9 +60,11 @@ function f32_cappedpass_u16_acc4(
       const vinv = f32x4.splat(invCap);
       const vcap = f32x4.splat(cap);
       const vnegmy = f32x4.splat(-my);
-      const vone = f32x4.splat(1);
+      const vone = vconst(V_ONE);
       const vzero = f32x4.splat(0);
-      const vsmall2 = f32x4.splat(SMALL * SMALL);
+      const vsmall2 = vconst(V_SMALL2);
+      const vkeep = f32x4.splat(keep);
+      const vadd = f32x4.splat(add);
       let vs0 = vzero;
       let vs1 = vzero;
       let vs2 = vzero;
@@ -128,7 +133,7 @@ function f32_cappedpass_u16_acc4(
         if (dot) {
           for (let j = 0; j < 4; j++) {
             const oj = o + (<usize>j << 4);
-            let vcoef = t ? madd(v128.load(t + oj), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+            let vcoef = t ? madd(v128.load(t + oj), vkeep, vadd) : vadd;
             if (w) vcoef = f32x4.mul(vcoef, v128.load(w + oj));
             const vd = j == 0 ? vd0 : j == 1 ? vd1 : j == 2 ? vd2 : vd3;
             vsw = f32x4.add(vsw, vcoef);
@@ -147,7 +152,7 @@ function f32_cappedpass_u16_acc4(
         vs0 = f32x4.add(vs0, ve);
         if (stores) v128.store(out + o, f32x4.mul(ve, v128.load(SECH2_SLOT)));
         if (dot) {
-          let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+          let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
           if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
           vsw = f32x4.add(vsw, vcoef);
           vsd = f32x4.add(vsd, v128.andnot(f32x4.mul(vcoef, vd), f32x4.eq(vcoef, vzero)));
@@ -205,16 +210,17 @@ export function f32_vcappedgrad(
   if (ASC_FEATURE_SIMD) {
     const vinv = f32x4.splat(invCap);
     const vcap = f32x4.splat(cap);
-    const vmy = f32x4.splat(my);
-    const vone = f32x4.splat(1);
+    const vnegmy = f32x4.splat(-my);
     const valpha = f32x4.splat(alpha);
     const vbeta = f32x4.splat(beta);
+    const vkeep = f32x4.splat(keep);
+    const vadd = f32x4.splat(add);
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
       const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
       const vsech2 = v128.load(SECH2_SLOT);
-      const ve = f32x4_expminusmax_rr2_p5(madd(vt, vcap, f32x4.splat(-my)));
-      let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+      const ve = f32x4_expminusmax_rr2_p5(madd(vt, vcap, vnegmy));
+      let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
       if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
       const vg = f32x4.sub(f32x4.mul(ve, valpha), f32x4.mul(vcoef, vbeta));
       v128.store(out + o, f32x4.mul(vg, vsech2));

@@ -6,6 +6,7 @@
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32_sum_u16_acc4 } from './reduce';
+import { V_ONE, vconst } from './simd';
 import { f32_tanh_sech2, f32x4_tanh, f32x4_tanh_exp } from './tanh';
 
 export { f32_sparse_xent, f64_sparse_xent } from './sparse';
@@ -47,7 +48,8 @@ export function f32_tanh(x: usize, len: i32, out: usize): void {
       const vu = v128.load(x + o);
       const va = f32x4.abs(vu);
       const ve = f32x4_tanh_exp(va);
-      const vr = f32x4.div(f32x4.splat(1), f32x4.add(ve, f32x4.splat(1)));
+      const vone = vconst(V_ONE);
+      const vr = f32x4.div(vone, f32x4.add(ve, vone));
       v128.store(out + o, f32x4_tanh(vu, va, ve, vr));
     }
   }

@@ -45,3 +45,11 @@ export function hmax(v: v128): f32 {
 export function vconst(slot: usize): v128 {
   return v128.load32_splat(slot);
 }
+
+// Slots of constants that several kernels use.
+export const V_ONE = memory.data<f32>([1]);
+export const V_NAN = memory.data<f32>([NaN]);
+export const V_INF = memory.data<f32>([Infinity]);
+export const V_MINUS_INF = memory.data<f32>([-Infinity]);
+/** The f32 sign bit. */
+export const V_SIGN = memory.data<i32>([0x80000000]);
