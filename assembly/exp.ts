@@ -14,7 +14,7 @@
 //   and x below the cutoff gives exactly 0 by masking, including x = -inf, which is what makes
 //   -inf logits work as masks with an exactly-zero gradient.
 
-import { madd, vconst } from './simd';
+import { madd, sconst, vconst } from './simd';
 
 // @ts-ignore: decorator
 @inline const LOG2E: f32 = reinterpret<f32>(0x3FB8AA3B); // 0x1.715476p+0: log2(e), scales x to n + fraction
@@ -45,7 +45,7 @@ import { madd, vconst } from './simd';
 // @ts-ignore: decorator
 @inline const ONE_BITS: i32 = 0x3F800000; // 1.0f: exponent bias, added to n << 23 to make 2^n
 
-// Their slots in static data, for the vector code (see vconst).
+// Their slots in static data, read by the vector code (vconst) and the scalar twins (sconst).
 const V_LOG2E = memory.data<f32>([LOG2E]);
 const V_MAGIC_BIAS = memory.data<f32>([MAGIC_BIAS]);
 const V_MAGIC_BIAS_127 = memory.data<f32>([MAGIC_BIAS_127]);
@@ -109,13 +109,13 @@ export function f32x4_exp_rr2_p5(vx: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function f32_expminusmax_rr2_p5(x: f32): f32 {
-  if (x < DENORM_CUTOFF) return 0;
-  let n = x * LOG2E + MAGIC_BIAS_127;
+  if (x < sconst(V_DENORM_CUTOFF)) return 0;
+  let n = x * sconst(V_LOG2E) + sconst(V_MAGIC_BIAS_127);
   const s = reinterpret<f32>(reinterpret<i32>(n) << 23);
-  n -= MAGIC_BIAS_127;
-  let t = n * MINUS_LN2_HI + x;
-  t = n * MINUS_LN2_LO + t;
-  const p = (((C5 * t + C4) * t + C3) * t + C2) * t + C1;
+  n -= sconst(V_MAGIC_BIAS_127);
+  let t = n * sconst(V_MINUS_LN2_HI) + x;
+  t = n * sconst(V_MINUS_LN2_LO) + t;
+  const p = (((sconst(V_C5) * t + sconst(V_C4)) * t + sconst(V_C3)) * t + sconst(V_C2)) * t + sconst(V_C1);
   t *= s;
   return t * p + s;
 }
@@ -123,16 +123,16 @@ export function f32_expminusmax_rr2_p5(x: f32): f32 {
 /** Scalar twin of f32x4_exp_rr2_p5. */
 export function f32_exp_rr2_p5(x: f32): f32 {
   if (x != x) return x;
-  x = min(max(x, X_MIN), X_MAX);
-  let n = x * LOG2E + MAGIC_BIAS;
+  x = min(max(x, sconst(V_X_MIN)), sconst(V_X_MAX));
+  let n = x * sconst(V_LOG2E) + sconst(V_MAGIC_BIAS);
   const e = reinterpret<i32>(n) - 0x4B400000;
-  n -= MAGIC_BIAS;
+  n -= sconst(V_MAGIC_BIAS);
   const e1 = e >> 1;
   const s1 = reinterpret<f32>((e1 << 23) + ONE_BITS);
   const s2 = reinterpret<f32>(((e - e1) << 23) + ONE_BITS);
-  let t = n * MINUS_LN2_HI + x;
-  t = n * MINUS_LN2_LO + t;
-  const p = (((C5 * t + C4) * t + C3) * t + C2) * t + C1;
+  let t = n * sconst(V_MINUS_LN2_HI) + x;
+  t = n * sconst(V_MINUS_LN2_LO) + t;
+  const p = (((sconst(V_C5) * t + sconst(V_C4)) * t + sconst(V_C3)) * t + sconst(V_C2)) * t + sconst(V_C1);
   t *= s1;
   return (t * p + s1) * s2;
 }

@@ -11,7 +11,7 @@
 // e = 0 past a ≈ 43.7 gives tanh = ±1 and sech² = 0 exactly.
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
-import { V_ONE, V_SIGN, madd, vconst } from './simd';
+import { V_ONE, V_SIGN, madd, sconst, vconst } from './simd';
 
 // @ts-ignore: decorator
 @inline export const SMALL: f32 = 0.55; // below it, the polynomial (no 1 − e cancellation)
@@ -24,7 +24,7 @@ import { V_ONE, V_SIGN, madd, vconst } from './simd';
 // @ts-ignore: decorator
 @inline const T9: f32 = reinterpret<f32>(0x3C862CCB); // 0x1.0C5996p-6: a^9 (≈ 62/2835)
 
-// Their slots in static data, for the vector code (see vconst).
+// Their slots in static data, read by the vector code (vconst) and the scalar twin (sconst).
 const V_SMALL = memory.data<f32>([SMALL]);
 const V_T3 = memory.data<f32>([T3]);
 const V_T5 = memory.data<f32>([T5]);
@@ -76,7 +76,7 @@ export function f32_tanh_sech2(u: f32): f32 {
   const a = abs(u);
   if (a < SMALL) {
     const z = a * a;
-    const t = (((T9 * z + T7) * z + T5) * z + T3) * z * a + a;
+    const t = (((sconst(V_T9) * z + sconst(V_T7)) * z + sconst(V_T5)) * z + sconst(V_T3)) * z * a + a;
     sech2 = 1 - t * t;
     return copysign<f32>(t, u);
   }

@@ -207,8 +207,9 @@ const isFrame = (op: string) => /\[(rbp|rsp)[+-\]]/.test(op);
 /**
  * The kind of each instruction of a sequence. A constant rematerialised from an immediate is
  * the three of `movq r10, imm64` (or a rip-relative load), `vmovq xmm, r10` and the broadcast
- * shuffle of that register (`vpunpcklqdq`, `vpshufd`, `vbroadcastss`) that follows it; zeroing
- * and all-ones idioms are constants too.
+ * shuffle of that register (`vpunpcklqdq`, `vpshufd`, `vbroadcastss`) that follows it (for a
+ * scalar f32, the two of `movl r10, imm32` and `vmovd xmm, r10`); zeroing and all-ones idioms
+ * are constants too.
  */
 function kinds(instrs: Instr[]): Kind[] {
   const fromGpr = new Set<string>();
@@ -219,7 +220,9 @@ function kinds(instrs: Instr[]): Kind[] {
     const ops = sp < 0 ? [] : t.slice(sp + 1).split(/,(?![^[]*\])/).map((s) => s.trim());
     if (mn === 'nop' || mn.startsWith('nop')) return 'nop';
     if (mn.startsWith('j') || mn === 'call' || mn === 'ret') return 'branch';
-    if (/^mov[lq]?$/.test(mn) && isGpr(ops[0]) && (/^0x[0-9a-f]{9,}$/.test(ops[1]) || ops[1].includes('[rip'))) return 'const';
+    // V8 builds constants in r10, its scratch register: an immediate (64-bit for f32x4, 32-bit
+    // for f32) or a rip-relative load.
+    if (/^mov[lq]?$/.test(mn) && ops[0] === 'r10' && (/^0x[0-9a-f]+$/.test(ops[1]) || ops[1].includes('[rip'))) return 'const';
     if (/^v?mov[dq]$/.test(mn) && isXmm(ops[0]) && isGpr(ops[1])) {
       fromGpr.add(ops[0]);
       return 'const';
