@@ -4,7 +4,7 @@
 // scalar tail. Vector sums are kept in f32 lanes, flushed to f64 every FLUSH elements, and
 // returned as f64; scalar tails, and so the whole row in the no-SIMD build, accumulate in f64.
 
-import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
+import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
 import { hmax, hsum } from './simd';
 
 /**
@@ -116,10 +116,10 @@ function f32_exppass_u16_acc4(
           const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
           found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
         }
-        const ve0 = f32x4_expminusmax_rr2_p5(vd0);
-        const ve1 = f32x4_expminusmax_rr2_p5(vd1);
-        const ve2 = f32x4_expminusmax_rr2_p5(vd2);
-        const ve3 = f32x4_expminusmax_rr2_p5(vd3);
+        const ve0 = f32x4_expminusmax_p5(vd0);
+        const ve1 = f32x4_expminusmax_p5(vd1);
+        const ve2 = f32x4_expminusmax_p5(vd2);
+        const ve3 = f32x4_expminusmax_p5(vd3);
         if (stores) {
           v128.store(out + o, ve0);
           v128.store(out + o, ve1, 16);
@@ -140,7 +140,7 @@ function f32_exppass_u16_acc4(
         const bits = i32x4.bitmask(f32x4.eq(vd, f32x4.splat(0)));
         if (bits) found = i + <i32>ctz(bits);
       }
-      const ve = f32x4_expminusmax_rr2_p5(vd);
+      const ve = f32x4_expminusmax_p5(vd);
       if (stores) v128.store(out + o, ve);
       vs = f32x4.add(vs, ve);
     }
