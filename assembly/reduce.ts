@@ -249,55 +249,107 @@ export function f32_rfirstnan(x: usize, c: i32): i32 {
   return -1;
 }
 
-/** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */
-export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void {
+/** a·x − b·w for one vector (w null: b alone; b = 0: no term at all). */
+// @ts-ignore: decorator
+@inline
+function f32x4_scalesub(vx: v128, va: v128, vb: v128, vw: v128, sub: bool, weighted: bool): v128 {
+  const v = f32x4.mul(vx, va);
+  if (!sub) return v;
+  return f32x4.sub(v, weighted ? f32x4.mul(vw, vb) : vb);
+}
+
+/** The body of f32_vscalesub, one loop per case (`sub`: b ≠ 0; `weighted`: w not null). */
+// @ts-ignore: decorator
+@inline
+function f32_vscalesub_u16(x: usize, c: i32, a: f32, b: f32, w: usize, sub: bool, weighted: bool): void {
   let i = 0;
-  if (b == 0) {
-    if (ASC_FEATURE_SIMD) {
-      const va = f32x4.splat(a);
-      for (; i + 16 <= c; i += 16) {
-        const p = x + (<usize>i << 2);
-        v128.store(p, f32x4.mul(v128.load(p), va));
-        v128.store(p, f32x4.mul(v128.load(p, 16), va), 16);
-        v128.store(p, f32x4.mul(v128.load(p, 32), va), 32);
-        v128.store(p, f32x4.mul(v128.load(p, 48), va), 48);
-      }
-      for (; i + 4 <= c; i += 4) {
-        const p = x + (<usize>i << 2);
-        v128.store(p, f32x4.mul(v128.load(p), va));
-      }
-    }
-    for (; i < c; i++) {
-      const p = x + (<usize>i << 2);
-      store<f32>(p, load<f32>(p) * a);
-    }
-  } else if (w == 0) {
-    if (ASC_FEATURE_SIMD) {
-      const va = f32x4.splat(a);
-      const vb = f32x4.splat(b);
-      for (; i + 4 <= c; i += 4) {
-        const p = x + (<usize>i << 2);
-        v128.store(p, f32x4.sub(f32x4.mul(v128.load(p), va), vb));
-      }
-    }
-    for (; i < c; i++) {
-      const p = x + (<usize>i << 2);
-      store<f32>(p, load<f32>(p) * a - b);
-    }
-  } else {
-    if (ASC_FEATURE_SIMD) {
-      const va = f32x4.splat(a);
-      const vb = f32x4.splat(b);
-      for (; i + 4 <= c; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(x + o, f32x4.sub(f32x4.mul(v128.load(x + o), va), f32x4.mul(v128.load(w + o), vb)));
-      }
-    }
-    for (; i < c; i++) {
+  if (ASC_FEATURE_SIMD) {
+    const va = f32x4.splat(a);
+    const vb = f32x4.splat(b);
+    const vz = f32x4.splat(0);
+    for (; i + 16 <= c; i += 16) {
       const o = <usize>i << 2;
-      store<f32>(x + o, load<f32>(x + o) * a - load<f32>(w + o) * b);
+      const p = x + o;
+      const q = w + o;
+      v128.store(p, f32x4_scalesub(v128.load(p), va, vb, weighted ? v128.load(q) : vz, sub, weighted));
+      v128.store(p, f32x4_scalesub(v128.load(p, 16), va, vb, weighted ? v128.load(q, 16) : vz, sub, weighted), 16);
+      v128.store(p, f32x4_scalesub(v128.load(p, 32), va, vb, weighted ? v128.load(q, 32) : vz, sub, weighted), 32);
+      v128.store(p, f32x4_scalesub(v128.load(p, 48), va, vb, weighted ? v128.load(q, 48) : vz, sub, weighted), 48);
+    }
+    for (; i + 4 <= c; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(x + o, f32x4_scalesub(v128.load(x + o), va, vb, weighted ? v128.load(w + o) : vz, sub, weighted));
     }
   }
+  for (; i < c; i++) {
+    const o = <usize>i << 2;
+    let v = load<f32>(x + o) * a;
+    if (sub) v -= weighted ? load<f32>(w + o) * b : b;
+    store<f32>(x + o, v);
+  }
+}
+
+/** x_k ← a·x_k − b·w_k (w null: w_k = 1). With b = 0 the w term is skipped, so 0·a stays 0. */
+export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void {
+  if (b == 0) f32_vscalesub_u16(x, c, a, 0, 0, false, false);
+  else if (w == 0) f32_vscalesub_u16(x, c, a, b, 0, true, false);
+  else f32_vscalesub_u16(x, c, a, b, w, true, true);
+}
+
+/** w·(x − m) for one vector, 0 where w = 0 (masked, not 0·inf); x − m alone when not weighted. */
+// @ts-ignore: decorator
+@inline
+function f32x4_dotterm(vx: v128, vm: v128, vw: v128, weighted: bool): v128 {
+  const vd = f32x4.sub(vx, vm);
+  if (!weighted) return vd;
+  return v128.andnot(f32x4.mul(vd, vw), f32x4.eq(vw, f32x4.splat(0)));
+}
+
+/** The body of f32_rdotminusmax (`weighted`: w not null). */
+// @ts-ignore: decorator
+@inline
+function f32_rdotminusmax_u16(x: usize, w: usize, c: i32, m: f32, weighted: bool): f64 {
+  let s: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m);
+    const vz = f32x4.splat(0);
+    for (let b = 0; b + 16 <= c; b += FLUSH) {
+      const end = min(c, b + FLUSH);
+      let vs = f32x4.splat(0);
+      for (; i + 16 <= end; i += 16) {
+        const o = <usize>i << 2;
+        const p = x + o;
+        const q = w + o;
+        const v01 = f32x4.add(
+          f32x4_dotterm(v128.load(p), vm, weighted ? v128.load(q) : vz, weighted),
+          f32x4_dotterm(v128.load(p, 16), vm, weighted ? v128.load(q, 16) : vz, weighted),
+        );
+        const v23 = f32x4.add(
+          f32x4_dotterm(v128.load(p, 32), vm, weighted ? v128.load(q, 32) : vz, weighted),
+          f32x4_dotterm(v128.load(p, 48), vm, weighted ? v128.load(q, 48) : vz, weighted),
+        );
+        vs = f32x4.add(vs, f32x4.add(v01, v23));
+      }
+      s += hsum(vs);
+    }
+    let vs = f32x4.splat(0);
+    for (; i + 4 <= c; i += 4) {
+      const o = <usize>i << 2;
+      vs = f32x4.add(vs, f32x4_dotterm(v128.load(x + o), vm, weighted ? v128.load(w + o) : vz, weighted));
+    }
+    s += hsum(vs);
+  }
+  for (; i < c; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(x + o) - m;
+    if (!weighted) {
+      s += <f64>d;
+    } else if (load<f32>(w + o) != 0) {
+      s += <f64>(d * load<f32>(w + o));
+    }
+  }
+  return s;
 }
 
 /**
@@ -306,36 +358,7 @@ export function f32_vscalesub(x: usize, c: i32, a: f32, b: f32, w: usize): void 
  * flushed to f64 every FLUSH elements.
  */
 export function f32_rdotminusmax(x: usize, w: usize, c: i32, m: f32): f64 {
-  let s: f64 = 0;
-  for (let b = 0; b < c; b += FLUSH) {
-    const e = min(c, b + FLUSH);
-    let i = b;
-    if (ASC_FEATURE_SIMD) {
-      const vmax = f32x4.splat(m);
-      let vs = f32x4.splat(0);
-      for (; i + 4 <= e; i += 4) {
-        const o = <usize>i << 2;
-        const vd = f32x4.sub(v128.load(x + o), vmax);
-        if (w) {
-          const vw = v128.load(w + o);
-          vs = f32x4.add(vs, v128.andnot(f32x4.mul(vd, vw), f32x4.eq(vw, f32x4.splat(0))));
-        } else {
-          vs = f32x4.add(vs, vd);
-        }
-      }
-      s += hsum(vs);
-    }
-    for (; i < e; i++) {
-      const o = <usize>i << 2;
-      const d = load<f32>(x + o) - m;
-      if (!w) {
-        s += <f64>d;
-      } else if (load<f32>(w + o) != 0) {
-        s += <f64>(d * load<f32>(w + o));
-      }
-    }
-  }
-  return s;
+  return w ? f32_rdotminusmax_u16(x, w, c, m, true) : f32_rdotminusmax_u16(x, 0, c, m, false);
 }
 
 /** Σ_k x_k, the f32 lane sums flushed to f64 every FLUSH elements. */
