@@ -10,7 +10,9 @@
 //       runtime), best per runtime, with ratios to the first runtime listed. nodeNN is the
 //       system node (20) or /opt/runtimes/nodeNN/bin/node; chromium is Debian's, headless.
 //       nodeNN@DIR runs DIR's copy of this script (another checkout, built, with node_modules):
-//       an A/B of two kernel versions on one runtime, interleaved the same way.
+//       an A/B of two kernel versions on one runtime, interleaved the same way. bun (or bun@DIR)
+//       runs the bun binary at $XENT_BUN (JavaScriptCore; its clock figure is not meaningful:
+//       JSC folds the add chain).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,11 +62,13 @@ interface Round {
 function nodeRound(spec: string, argv: string[]): Promise<Round> {
   const [runtime, dir] = spec.split('@');
   const script = dir ? path.join(path.resolve(dir), 'scripts/wasm-throughput.ts') : fileURLToPath(import.meta.url);
-  const bin = runtime === 'node20' ? 'node' : `/opt/runtimes/${runtime}/bin/node`;
-  // Relaxed SIMD is on by default from Node 22; Node 20 has it behind a flag.
-  const flags = runtime === 'node20' ? ['--experimental-wasm-relaxed-simd'] : [];
+  const bun = runtime === 'bun';
+  if (bun && !process.env.XENT_BUN) throw new Error('bun: set XENT_BUN to the path of a bun binary');
+  const bin = bun ? process.env.XENT_BUN! : runtime === 'node20' ? 'node' : `/opt/runtimes/${runtime}/bin/node`;
+  // Relaxed SIMD is on by default from Node 22; Node 20 has it behind a flag. Bun runs TypeScript itself.
+  const flags = [...(runtime === 'node20' ? ['--experimental-wasm-relaxed-simd'] : []), ...(bun ? [] : ['--import', 'tsx'])];
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, [...flags, '--import', 'tsx', script, ...argv, '--json'], {
+    const child = spawn(bin, [...flags, script, ...argv, '--json'], {
       cwd: path.dirname(path.dirname(script)),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
