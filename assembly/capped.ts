@@ -116,10 +116,10 @@ function f32_cappedpass_u16_acc4(
         const vd1 = madd(vt1, vcap, vnegmy);
         const vd2 = madd(vt2, vcap, vnegmy);
         const vd3 = madd(vt3, vcap, vnegmy);
-        const ve0 = f32x4_expminusmax_p5(vd0);
-        const ve1 = f32x4_expminusmax_p5(vd1);
-        const ve2 = f32x4_expminusmax_p5(vd2);
-        const ve3 = f32x4_expminusmax_p5(vd3);
+        const ve0 = f32x4_expminusmax_p5(vd0, false);
+        const ve1 = f32x4_expminusmax_p5(vd1, false);
+        const ve2 = f32x4_expminusmax_p5(vd2, false);
+        const ve3 = f32x4_expminusmax_p5(vd3, false);
         if (stores) {
           v128.store(out + o, f32x4.mul(ve0, vh0));
           v128.store(out + o, f32x4.mul(ve1, vh1), 16);
@@ -148,7 +148,7 @@ function f32_cappedpass_u16_acc4(
         vm0 = f32x4.pmax(vm0, v128.load(xn + o));
         const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
         const vd = madd(vt, vcap, vnegmy);
-        const ve = f32x4_expminusmax_p5(vd);
+        const ve = f32x4_expminusmax_p5(vd, false);
         vs0 = f32x4.add(vs0, ve);
         if (stores) v128.store(out + o, f32x4.mul(ve, v128.load(SECH2_SLOT)));
         if (dot) {
@@ -219,7 +219,7 @@ export function f32_vcappedgrad(
       const o = <usize>i << 2;
       const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
       const vsech2 = v128.load(SECH2_SLOT);
-      const ve = f32x4_expminusmax_p5(madd(vt, vcap, vnegmy));
+      const ve = f32x4_expminusmax_p5(madd(vt, vcap, vnegmy), false);
       let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
       if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
       const vg = f32x4.sub(f32x4.mul(ve, valpha), f32x4.mul(vcoef, vbeta));

@@ -12,11 +12,13 @@
 //   up to 128 (x just below 88.72) and down to -150 (subnormal results) stay exact.
 // - `*_expminusmax_*` for x ≤ 0 (x = logit − row max, the softmax hot loop): one factor,
 //   and x below the cutoff gives exactly 0 by masking, including x = -inf, which is what makes
-//   -inf logits work as masks with an exactly-zero gradient. With FMA (the relaxed build) the
-//   vector one reduces in one step, t = fma(n, −ln2, x): ln2 rounded to f32 is off by only
-//   1.9e-9, so n·that adds at most 2.4e-7 (n = −126) to the error: 2.1e-7 over [-20, 0] and
-//   3.9e-7 down to the cutoff (measured; test/wasm-exp.test.ts holds the pass to 5e-7), for
-//   one FMA less per four logits in the hottest loop (5-10% faster there).
+//   -inf logits work as masks with an exactly-zero gradient. Where relaxed_madd is a fused
+//   multiply-add (FUSED_MADD: V8 on x64 with FMA3, and arm64) the softmax passes reduce in one
+//   step, t = fma(n, −ln2, x): ln2 rounded to f32 is off by only 1.9e-9, so n·that adds at most
+//   2.4e-7 (n = −126) to the error: 2.1e-7 over [-20, 0] and 3.9e-7 down to the cutoff
+//   (measured; test/wasm-exp.test.ts holds the passes to 5e-7), for one FMA less per four
+//   logits in the hottest loop (5-15% faster there). Rounded twice (JavaScriptCore's
+//   relaxed_madd) that would be off by 4e-6, so there they keep the two-step reduction.
 
 import { madd, sconst, vconst } from './simd';
 
@@ -91,15 +93,34 @@ function f32x4_poly_p5(vt: v128): v128 {
   return madd(madd(vconst(V_C5), vt2, vb), vt2, va);
 }
 
-/** e^x for x ≤ 0 (NaN → NaN, below -87.34 including -inf → exactly 0); rr1 with FMA, else rr2. */
+/**
+ * Whether relaxed_madd rounds once, decided at instantiation: (1 + 2^-12)² − (1 + 2^-11) is
+ * 2^-24 exactly, which a separate multiply rounds away (ties to even) and a fused one keeps.
+ * Read from static data, so that no compiler can fold it. Always false without relaxed SIMD.
+ */
+function fusedMadd(): bool {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const va = vconst(memory.data<f32>([1 + 1.0 / 4096]));
+    return f32x4.extract_lane(f32x4.relaxed_madd(va, va, vconst(memory.data<f32>([-(1 + 1.0 / 2048)]))), 0) != 0;
+  }
+  return false;
+}
+
+/** See fusedMadd: the passes that take `rr1` pass it this. */
+export const FUSED_MADD: bool = fusedMadd();
+
+/**
+ * e^x for x ≤ 0 (NaN → NaN, below -87.34 including -inf → exactly 0). With `rr1` (callers pass
+ * FUSED_MADD; only the relaxed build has it), the one-step range reduction; else two steps.
+ */
 // @ts-ignore: decorator
 @inline
-export function f32x4_expminusmax_p5(vx: v128): v128 {
+export function f32x4_expminusmax_p5(vx: v128, rr1: bool): v128 {
   let vn = madd(vx, vconst(V_LOG2E), vconst(V_MAGIC_BIAS_127));
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vconst(V_MAGIC_BIAS_127));
   let vt: v128;
-  if (ASC_FEATURE_RELAXED_SIMD) {
+  if (ASC_FEATURE_RELAXED_SIMD && rr1) {
     vt = madd(vn, vconst(V_MINUS_LN2), vx);
   } else {
     vt = madd(vn, vconst(V_MINUS_LN2_HI), vx);

@@ -4,7 +4,7 @@
 // scalar tail. Vector sums are kept in f32 lanes, flushed to f64 every FLUSH elements, and
 // returned as f64; scalar tails, and so the whole row in the no-SIMD build, accumulate in f64.
 
-import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
+import { FUSED_MADD, f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
 import { hmax, hsum } from './simd';
 
 /**
@@ -71,13 +71,14 @@ export let argmaxFound: i32 = -1;
  * sum of four terms: the error of 16 separate partial sums, in one register instead of four)
  * and the block's sum is flushed to f64 after its loop, not tested for in every iteration.
  * V8 has 16 vector registers; with the exp's constants, m and the running sums, four
- * accumulators made it spill in every iteration.
+ * accumulators made it spill in every iteration. `rr1`: the exp's one-step range reduction
+ * (callers pass FUSED_MADD).
  */
 // @ts-ignore: decorator
 @inline
 function f32_exppass_u16_acc4(
   x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withNext: bool, withScale: bool,
-  withArgmax: bool,
+  withArgmax: bool, rr1: bool,
 ): f64 {
   let i = 0;
   let s: f64 = 0;
@@ -116,10 +117,10 @@ function f32_exppass_u16_acc4(
           const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
           found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
         }
-        const ve0 = f32x4_expminusmax_p5(vd0);
-        const ve1 = f32x4_expminusmax_p5(vd1);
-        const ve2 = f32x4_expminusmax_p5(vd2);
-        const ve3 = f32x4_expminusmax_p5(vd3);
+        const ve0 = f32x4_expminusmax_p5(vd0, rr1);
+        const ve1 = f32x4_expminusmax_p5(vd1, rr1);
+        const ve2 = f32x4_expminusmax_p5(vd2, rr1);
+        const ve3 = f32x4_expminusmax_p5(vd3, rr1);
         if (stores) {
           v128.store(out + o, ve0);
           v128.store(out + o, ve1, 16);
@@ -140,7 +141,7 @@ function f32_exppass_u16_acc4(
         const bits = i32x4.bitmask(f32x4.eq(vd, f32x4.splat(0)));
         if (bits) found = i + <i32>ctz(bits);
       }
-      const ve = f32x4_expminusmax_p5(vd);
+      const ve = f32x4_expminusmax_p5(vd, rr1);
       if (stores) v128.store(out + o, ve);
       vs = f32x4.add(vs, ve);
     }
@@ -174,18 +175,26 @@ function f32_exppass_u16_acc4(
   return s;
 }
 
-/** Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. */
+/**
+ * Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. This pass
+ * and the storing one below are the hot ones: they have one-step (FUSED_MADD) copies too.
+ */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
+  if (FUSED_MADD) {
+    return xn
+      ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false, true)
+      : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false, true);
+  }
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false, false)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false, false);
 }
 
 /** As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, true)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, true);
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, true, false)
+    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, true, false);
 }
 
 /**
@@ -194,14 +203,24 @@ export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn
  * gradient) by alpha, so that pass rides on this one's exp arithmetic.
  */
 export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  if (FUSED_MADD) {
+    if (gp) {
+      return xn
+        ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false, true)
+        : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false, true);
+    }
+    return xn
+      ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false, true)
+      : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false, true);
+  }
   if (gp) {
     return xn
-      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false)
-      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false);
+      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false, false)
+      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false, false);
   }
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false);
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false, false)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false, false);
 }
 
 /**
@@ -210,10 +229,10 @@ export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out:
  * unused) rather than adding a variant for it.
  */
 export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
-  if (gp) return f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true);
+  if (gp) return f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true, false);
   return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, true)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, true);
+    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, true, false)
+    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, true, false);
 }
 
 /**

@@ -37,7 +37,7 @@ const V_FOUR = memory.data<f32>([4]);
 // @ts-ignore: decorator
 @inline
 export function f32x4_tanh_exp(va: v128): v128 {
-  return f32x4_expminusmax_p5(f32x4.mul(va, vconst(V_MINUS_TWO)));
+  return f32x4_expminusmax_p5(f32x4.mul(va, vconst(V_MINUS_TWO)), false);
 }
 
 /** sech² u = 4e·r² from e = exp(−2|u|) and r = 1/(1 + e). */
