@@ -12,7 +12,7 @@
 //       nodeNN@DIR runs DIR's copy of this script (another checkout, built, with node_modules):
 //       an A/B of two kernel versions on one runtime, interleaved the same way. bun (or bun@DIR)
 //       runs the bun binary at $XENT_BUN (JavaScriptCore; its clock figure is not meaningful:
-//       JSC folds the add chain).
+//       JSC folds the add chain); chromium@DIR bundles DIR's copy.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,9 +79,10 @@ function nodeRound(spec: string, argv: string[]): Promise<Round> {
   });
 }
 
-/** A page in headless Chromium with throughput-core.ts bundled by Vite. */
-async function openPage(): Promise<{ chrome: ChromiumPage; server: StaticServer; dir: string }> {
+/** A page in headless Chromium with throughput-core.ts (this checkout's, or `root`'s) bundled by Vite. */
+async function openPage(root?: string): Promise<{ chrome: ChromiumPage; server: StaticServer; dir: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xent-throughput-'));
+  const entry = root ? path.join(path.resolve(root), 'scripts/throughput-core.ts') : path.join(HERE, 'throughput-core.ts');
   await build({
     configFile: false,
     logLevel: 'warn',
@@ -90,7 +91,7 @@ async function openPage(): Promise<{ chrome: ChromiumPage; server: StaticServer;
       emptyOutDir: false,
       target: 'esnext',
       reportCompressedSize: false,
-      lib: { entry: path.join(HERE, 'throughput-core.ts'), formats: ['es'], fileName: 'core' },
+      lib: { entry, formats: ['es'], fileName: 'core' },
     },
   });
   writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>xent throughput</title>');
@@ -143,19 +144,21 @@ async function main() {
     return void console.log(table(new Map([[`node${process.versions.node.split('.')[0]}`, [round]]]), { ...args, rounds: 1 }));
   }
   const childArgv = argv.filter((a, i) => !['--runtimes', '--rounds'].includes(a) && !['--runtimes', '--rounds'].includes(argv[i - 1]));
-  const page = args.runtimes.includes('chromium') ? await openPage() : null;
+  const pages = new Map<string, Awaited<ReturnType<typeof openPage>>>();
+  for (const rt of args.runtimes) if (rt.split('@')[0] === 'chromium') pages.set(rt, await openPage(rt.split('@')[1]));
   const results = new Map<string, Round[]>(args.runtimes.map((r) => [r, []]));
   try {
     for (let round = 0; round < args.rounds; round++) {
       const order = args.runtimes.map((_, i) => args.runtimes[(i + round) % args.runtimes.length]);
       for (const rt of order) {
-        const r = rt === 'chromium' ? await chromiumRound(page!.chrome.page, options) : await nodeRound(rt, childArgv);
+        const page = pages.get(rt);
+        const r = page ? await chromiumRound(page.chrome.page, options) : await nodeRound(rt, childArgv);
         results.get(rt)!.push(r);
         process.stderr.write(`round ${round + 1}/${args.rounds} ${rt} done (load ${os.loadavg()[0].toFixed(1)})\n`);
       }
     }
   } finally {
-    if (page) {
+    for (const page of pages.values()) {
       await page.chrome.close();
       await page.server.close();
       rmSync(page.dir, { recursive: true, force: true });
