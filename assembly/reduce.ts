@@ -59,7 +59,7 @@ export let argmaxFound: i32 = -1;
 
 /**
  * Σ_k exp(x_k − m); with `stores`, each exp(x_k − m) is also written to out (which may be x
- * itself); with `withNext`, the same loop takes the max of the following row xn. Those loads
+ * itself); the same loop takes the max of the following row xn (nextRowMax). Those loads
  * overlap the exp arithmetic, so the next row streams in from memory while this one computes:
  * measured 3-5% faster at 4096x1000 and 11-16% at 512x50257 (rows wider than L1) than a
  * separate max pass per row, and the sums are bit-identical to it. (A per-element online
@@ -77,7 +77,7 @@ export let argmaxFound: i32 = -1;
 // @ts-ignore: decorator
 @inline
 function f32_exppass_u16_acc4(
-  x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withNext: bool, withScale: bool,
+  x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withScale: bool,
   withArgmax: bool, rr1: bool,
 ): f64 {
   let i = 0;
@@ -93,10 +93,8 @@ function f32_exppass_u16_acc4(
       let vs = f32x4.splat(0);
       for (; i + 16 <= end; i += 16) {
         const o = <usize>i << 2;
-        if (withNext) {
-          const vn01 = f32x4.pmax(v128.load(xn + o), v128.load(xn + o, 16));
-          vm = f32x4.pmax(vm, f32x4.pmax(vn01, f32x4.pmax(v128.load(xn + o, 32), v128.load(xn + o, 48))));
-        }
+        const vn01 = f32x4.pmax(v128.load(xn + o), v128.load(xn + o, 16));
+        vm = f32x4.pmax(vm, f32x4.pmax(vn01, f32x4.pmax(v128.load(xn + o, 32), v128.load(xn + o, 48))));
         if (withScale) {
           v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
           v128.store(gp + o, f32x4.mul(v128.load(gp + o, 16), valpha), 16);
@@ -134,7 +132,7 @@ function f32_exppass_u16_acc4(
     let vs = f32x4.splat(0);
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
-      if (withNext) vm = f32x4.pmax(vm, v128.load(xn + o));
+      vm = f32x4.pmax(vm, v128.load(xn + o));
       if (withScale) v128.store(gp + o, f32x4.mul(v128.load(gp + o), valpha));
       const vd = f32x4.sub(v128.load(x + o), vmax);
       if (withArgmax && found < 0) {
@@ -146,14 +144,14 @@ function f32_exppass_u16_acc4(
       vs = f32x4.add(vs, ve);
     }
     s += hsum(vs);
-    if (withNext) mn = hmax(vm);
+    mn = hmax(vm);
   }
   // Scalar (the whole row in the no-SIMD build): with argmax, the loop that checks runs only
   // until the first hit, and the plain loop takes the rest.
   if (withArgmax) {
     for (; i < c && found < 0; i++) {
       const o = <usize>i << 2;
-      if (withNext) mn = max(mn, load<f32>(xn + o));
+      mn = max(mn, load<f32>(xn + o));
       if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
       const d = load<f32>(x + o) - m;
       if (d == 0) found = i;
@@ -164,37 +162,34 @@ function f32_exppass_u16_acc4(
   }
   for (; i < c; i++) {
     const o = <usize>i << 2;
-    if (withNext) mn = max(mn, load<f32>(xn + o));
+    mn = max(mn, load<f32>(xn + o));
     if (withScale) store<f32>(gp + o, load<f32>(gp + o) * alpha);
     const e = f32_expminusmax_rr2_p5(load<f32>(x + o) - m);
     if (stores) store<f32>(out + o, e);
     s += <f64>e;
   }
-  if (withNext) nextRowMax = mn;
+  nextRowMax = mn;
   if (withArgmax) argmaxFound = found;
   return s;
 }
 
 /**
- * Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. This pass
- * and the storing one below are the hot ones: they have one-step (FUSED_MADD) copies too.
+ * Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. Without a
+ * next row, the pass takes the max of the row itself (in cache, result unused) rather than
+ * doubling the passes' variants; and each has a one-step (FUSED_MADD) copy, so that a row's
+ * numbers do not depend on the pass it takes (with or without argmax, whole or in shards).
  */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
-  if (FUSED_MADD) {
-    return xn
-      ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false, true)
-      : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false, true);
-  }
-  return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, false, false)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, false, false);
+  return FUSED_MADD
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, false, true)
+    : f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, false, false);
 }
 
 /** As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
-  return xn
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, true, false, true, false)
-    : f32_exppass_u16_acc4(x, c, m, 0, 0, 0, 0, false, false, false, true, false);
+  return FUSED_MADD
+    ? f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, true, true)
+    : f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, true, false);
 }
 
 /**
@@ -203,36 +198,28 @@ export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn
  * gradient) by alpha, so that pass rides on this one's exp arithmetic.
  */
 export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  const next = xn ? xn : x;
   if (FUSED_MADD) {
-    if (gp) {
-      return xn
-        ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false, true)
-        : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false, true);
-    }
-    return xn
-      ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false, true)
-      : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false, true);
+    return gp
+      ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, false, true)
+      : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, false, true);
   }
-  if (gp) {
-    return xn
-      ? f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false, false)
-      : f32_exppass_u16_acc4(x, c, m, out, 0, gp, alpha, true, false, true, false, false);
-  }
-  return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, false, false)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, false, false);
+  return gp
+    ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, false, false)
+    : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, false, false);
 }
 
-/**
- * As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound. With gp (rows up to 2048 wide)
- * and no next row, the last row of a block, the max is taken of the row itself (in cache, result
- * unused) rather than adding a variant for it.
- */
+/** As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
-  if (gp) return f32_exppass_u16_acc4(x, c, m, out, xn ? xn : x, gp, alpha, true, true, true, true, false);
-  return xn
-    ? f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, true, false, true, false)
-    : f32_exppass_u16_acc4(x, c, m, out, 0, 0, 0, true, false, false, true, false);
+  const next = xn ? xn : x;
+  if (FUSED_MADD) {
+    return gp
+      ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, true, true)
+      : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, true, true);
+  }
+  return gp
+    ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, true, false)
+    : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, true, false);
 }
 
 /**

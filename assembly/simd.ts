@@ -35,10 +35,10 @@ export function hmax(v: v128): f32 {
  * `<i32>` for bit patterns): one load (vbroadcastss), which V8 reuses within a loop iteration.
  * Kernels write their vector constants this way, never `f32x4.splat(c)` or `v128.const`
  * inside a loop: binaryen turns a splat of a constant into v128.const at every use, and V8
- * 13.6 and later (Node 24, 26; Chromium 136+) rebuild each such use from an immediate in three
- * instructions (movq r10, imm64; vmovq xmm, r10; vpunpcklqdq), two of them on the vector pipes:
- * that made the kernels 20-40% slower there than on Node 22. Zero (`f32x4.splat(0)`, one xor)
- * is exempt.
+ * 13.6 and 14.6 (Node 24, 26) rebuild each such use from an immediate in three instructions
+ * (movq r10, imm64; vmovq xmm, r10; vpunpcklqdq), two of them on the vector pipes, where V8
+ * 12.4 (Node 22) kept it in a register: that made the kernels 20-45% slower there than on
+ * Node 22. Zero (`f32x4.splat(0)`, one xor) is exempt.
  */
 // @ts-ignore: decorator
 @inline
