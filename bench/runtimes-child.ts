@@ -10,6 +10,7 @@ import { onnxNodeFamily } from './contenders/onnx-node.js';
 import { xentContender } from './contenders/xent.js';
 import { makeProblem, referenceLoss, shapeName, type Problem, type Shape } from './data.js';
 import type { Budget } from './measure.js';
+import type { TaskRecord } from './report.js';
 import { errorText, runTask } from './suite.js';
 
 /** What the child says once loaded. */
@@ -31,6 +32,13 @@ export interface TaskRequest {
   shape: Shape;
   mode: Mode;
   budget: Budget;
+}
+
+/** The reply: the task's record, and the CPU time the child spent on it (all its threads). */
+export interface TaskResult {
+  type: 'result';
+  record: TaskRecord;
+  cpuMs: number;
 }
 
 const rows: Contender[] = [];
@@ -68,7 +76,11 @@ process.on('message', (message: TaskRequest | { type: 'exit' }) => {
   const c = rows.find((r) => r.id === id);
   if (!c) throw new Error(`bench/runtimes-child: no contender ${id}`);
   const { problem, reference } = problemFor(shape);
-  runTask(c, problem, mode, reference, budget).then((record) => send({ type: 'result', record }));
+  const cpu0 = process.cpuUsage();
+  runTask(c, problem, mode, reference, budget).then((record) => {
+    const cpu = process.cpuUsage(cpu0);
+    send({ type: 'result', record, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies TaskResult);
+  });
 });
 
 send({
