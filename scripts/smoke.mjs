@@ -1,22 +1,26 @@
-// The smoke run of the packed package in one JavaScript runtime (Node, Deno or Bun): imports
-// 'xent' as a user's app does and checks the contract values on every backend the runtime has,
-// and on a two-thread engine of each WebAssembly build. Plain JavaScript with no Node API, so
-// every runtime runs the same file; scripts/smoke-runtimes.mjs copies it next to an install of
-// the `npm pack`ed package and runs it there. One line per check; the exit code is 1 if any fails.
+// The smoke run of the packed package in one JavaScript runtime (Node, Deno, Bun, or a
+// Chromium page): imports 'xent' as a user's app does and checks the contract values on every
+// backend the runtime has, and on a two-thread engine of each WebAssembly build. Plain
+// JavaScript with no Node API, so every runtime runs the same file; scripts/smoke-runtimes.ts
+// copies it next to an install of the `npm pack`ed package and runs it there. One line per
+// check; the exit code is 1 if any fails (in a page: the last line says).
 //
-//   node smoke.mjs [--speed]      (deno run -A smoke.mjs, bun smoke.mjs)
+//   node smoke.mjs [--speed]      (deno run -A smoke.mjs, bun smoke.mjs; a page: smoke.html#--speed)
 //
 // --speed also times the relaxed-SIMD and SIMD builds back to back (4096x1000, alternating) and
 // prints their ratio, to see whether 'auto' picked the faster one.
 
 import * as xent from 'xent';
 
+const page = typeof globalThis.document === 'object';
 const runtime = globalThis.Bun
   ? `Bun ${globalThis.Bun.version} (JavaScriptCore)`
   : globalThis.Deno
     ? `Deno ${globalThis.Deno.version.deno} (V8 ${globalThis.Deno.version.v8})`
-    : `Node ${globalThis.process.version} (V8 ${globalThis.process.versions.v8})`;
-const args = globalThis.Deno ? globalThis.Deno.args : globalThis.process.argv.slice(2);
+    : page
+      ? (globalThis.navigator.userAgent.match(/\b(HeadlessChrome|Chrome|Firefox)\/[\d.]+/)?.[0] ?? globalThis.navigator.userAgent)
+      : `Node ${globalThis.process.version} (V8 ${globalThis.process.versions.v8})`;
+const args = globalThis.Deno ? globalThis.Deno.args : page ? globalThis.location.hash.slice(1).split(',') : globalThis.process.argv.slice(2);
 
 let failures = 0;
 function report(ok, what, detail = '') {
@@ -182,7 +186,7 @@ if (args.includes('--speed')) {
 }
 
 console.log(failures === 0 ? `smoke run on ${runtime}: all passed` : `smoke run on ${runtime}: ${failures} FAILED`);
-if (failures > 0) {
+if (failures > 0 && !page) {
   if (globalThis.Deno) globalThis.Deno.exit(1);
   globalThis.process.exit(1);
 }
