@@ -213,25 +213,36 @@ interface RuntimesReport {
   cells: Cell[];
 }
 
+/** The two large standard shapes, the summary's columns. */
+const SUMMARY_SHAPES = ['4096x1000', '512x50257'];
+
+/** A table of rows backend x runtime, one column per (shape, mode), each cell with its ratio to the base runtime. */
+function table(report: RuntimesReport, ids: string[], columns: { shape: string; mode: Mode; title: string }[]): string[] {
+  const out = [`| backend | runtime | ${columns.map((c) => c.title).join(' | ')} |`, `|---|---|${columns.map(() => '---:').join('|')}|`];
+  for (const id of ids) {
+    for (const r of report.runtimes) {
+      const cells = columns.map(({ shape, mode }) => report.cells.find((c) => c.runtime === r.name && c.id === id && c.shape === shape && c.mode === mode));
+      if (cells.every((c) => c === undefined)) continue;
+      const text = cells.map((c) => (c === undefined ? '' : c.mlogitsPerSec === undefined ? (c.problem ?? 'failed') : `${formatRate(c.mlogitsPerSec)}${r.name === report.base ? '' : ratioText(c.vsBase)}`));
+      const auto = id === `xent-${r.auto}` ? ' (auto)' : '';
+      const flagged = r.execArgv.length > 0 ? '¹' : '';
+      out.push(`| ${id}${auto} | ${r.label}${flagged} (V8 ${r.v8.split('.').slice(0, 2).join('.')}) | ${text.join(' | ')} |`);
+    }
+  }
+  return [...out, ''];
+}
+
+/** The markdown: a summary on the two large shapes, then a table per mode over every shape, then how the run was made. */
 function markdown(report: RuntimesReport, ids: string[]): string {
   const out: string[] = [];
   const shapes = [...new Set(report.cells.map((c) => c.shape))];
+  const modes = (['loss', 'grad'] as const).filter((mode) => report.cells.some((c) => c.mode === mode));
   const base = report.runtimes.find((r) => r.name === report.base)!;
-  for (const mode of ['loss', 'grad'] as const) {
-    if (!report.cells.some((c) => c.mode === mode)) continue;
-    out.push(`#### ${MODE_TITLE[mode]}: million logits per second, in parentheses relative to ${base.label}`, '');
-    out.push(`| backend | runtime | ${shapes.join(' | ')} |`, `|---|---|${shapes.map(() => '---:').join('|')}|`);
-    for (const id of ids) {
-      for (const r of report.runtimes) {
-        const cells = shapes.map((shape) => report.cells.find((c) => c.runtime === r.name && c.id === id && c.shape === shape && c.mode === mode));
-        if (cells.every((c) => c === undefined)) continue;
-        const text = cells.map((c) => (c === undefined ? '' : c.mlogitsPerSec === undefined ? (c.problem ?? 'failed') : `${formatRate(c.mlogitsPerSec)}${r.name === base.name ? '' : ratioText(c.vsBase)}`));
-        const auto = id === `xent-${r.auto}` ? ' (auto)' : '';
-        const flagged = r.execArgv.length > 0 ? '¹' : '';
-        out.push(`| ${id}${auto} | ${r.label}${flagged} (V8 ${r.v8.split('.').slice(0, 2).join('.')}) | ${text.join(' | ')} |`);
-      }
-    }
-    out.push('');
+  const relative = `million logits per second, in parentheses relative to ${base.label}`;
+  const summary = modes.flatMap((mode) => SUMMARY_SHAPES.filter((shape) => shapes.includes(shape)).map((shape) => ({ shape, mode, title: `${mode === 'loss' ? 'loss' : 'loss + grad'}, ${shape}` })));
+  if (summary.length > 0) out.push(`#### The large shapes: ${relative}`, '', ...table(report, ids, summary));
+  for (const mode of modes) {
+    out.push(`#### ${MODE_TITLE[mode]}: ${relative}`, '', ...table(report, ids, shapes.map((shape) => ({ shape, mode, title: shape }))));
   }
   out.push(
     `Each cell is the median of ${report.rounds} turns (a tinybench median of ${report.budget.timeMs} ms each); in every round the runtimes ` +
