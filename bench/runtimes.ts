@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNTIMES, runtimePath } from '../scripts/runtimes.mjs';
 import { relaxedSimdSupported } from '../src/backends/features.js';
+import { optionValue } from './args.js';
 import { STANDARD_SHAPES, parseShape, shapeName, type Shape } from './data.js';
 import type { Mode } from './contenders/types.js';
 import type { Budget } from './measure.js';
@@ -55,11 +56,7 @@ function parse(argv: string[]): Options | 'help' {
   let timeMs: number | undefined;
   let quick = false;
   const modes = new Set<Mode>();
-  const value = (i: number) => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${argv[i]} needs a value`);
-    return v;
-  };
+  const value = (i: number) => optionValue(argv, i);
   for (let i = 0; i < argv.length; i++) {
     switch (argv[i]) {
       case '--help':
