@@ -44,15 +44,16 @@ export interface RefResult {
 // Row-wise softmax / log-softmax
 // ---------------------------------------------------------------------------------------------
 
-/** log-softmax of one row: x_k − max − log Σ_j exp(x_j − max). */
+/** log-softmax of one row: (x_k − max) − log Σ_j exp(x_j − max). */
 export function logSoftmaxRow(row: Values): Float64Array {
   let max = -Infinity;
   for (let k = 0; k < row.length; k++) max = Math.max(max, row[k]);
   let sumExp = 0;
   for (let k = 0; k < row.length; k++) sumExp += Math.exp(row[k] - max);
-  const logSumExp = max + Math.log(sumExp);
+  // (x − max) − log Σ: max + log Σ would round away log Σ when |max| is ~1e17 or more.
+  const logSum = Math.log(sumExp);
   const out = new Float64Array(row.length);
-  for (let k = 0; k < row.length; k++) out[k] = row[k] - logSumExp;
+  for (let k = 0; k < row.length; k++) out[k] = row[k] - max - logSum;
   return out;
 }
 
