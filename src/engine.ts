@@ -563,7 +563,8 @@ export class XentEngine {
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
     const n = p.length / c;
-    const q = rawQ === null ? null : sideFloat(method, 'q', this.live(method, 'q', rawQ), f64, p.length);
+    // Only entropy has no q: a null q for crossEntropy / klDivergence is a bad argument, not entropy.
+    const q = method === 'entropy' ? null : sideFloat(method, 'q', this.live(method, 'q', rawQ), f64, p.length);
     const reduction = reductionOf(method, o);
     const unit = logBaseOf(method, o);
     checkProbabilities(method, 'p', p);

@@ -19,4 +19,13 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
       expect(out[1]).toBeCloseTo(-Math.LN2, 6);
     }
   });
+
+  it('crossEntropy and klDivergence with q = null are a TypeError, not the entropy of p', () => {
+    const p = [0.25, 0.75];
+    for (const method of ['crossEntropy', 'klDivergence'] as const) {
+      expect(() => engine[method](p, null as never)).toThrow(TypeError);
+      expect(() => engine[method](p, null as never)).toThrow(`${method}: q must be a Float32Array, Float64Array or number[], got null`);
+    }
+    expect(engine.entropy(p)).toBeCloseTo(-(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)), 6);
+  });
 });
