@@ -28,4 +28,19 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
     }
     expect(engine.entropy(p)).toBeCloseTo(-(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)), 6);
   });
+
+  it('sigmoidFocalLossWithGrad: where 1 − p_t = 0 and the BCE is NaN (x = −∞), the focal term of the gradient is 0 in every build', () => {
+    // x = −∞ with t = 0: BCE is NaN (PyTorch's), q = σ(x) = 0; the gradient is (p − t)·q^γ = 0.
+    // Eight elements, so the SIMD builds take them in their vector loop.
+    const x = new Float32Array([-Infinity, -Infinity, 1, -1, -Infinity, 2, -Infinity, 0.5]);
+    const t = new Float32Array([0, 0, 1, 0, 0, 1, 0, 0]);
+    for (const gamma of [0.5, 2, 3.5]) {
+      const { loss, grad } = engine.sigmoidFocalLossWithGrad(x, t, { gamma, reduction: 'none' });
+      for (const i of [0, 1, 4, 6]) {
+        expect(Number.isNaN(loss[i])).toBe(true);
+        expect(grad[i]).toBe(0);
+      }
+      for (const i of [2, 3, 5, 7]) expect(Number.isFinite(grad[i])).toBe(true);
+    }
+  });
 });
