@@ -16,9 +16,19 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
  * So a suite in test/ itself must run in both: no node: modules, and process only as
  * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
+/**
+ * The differential fuzz's run (test/fuzz.test.ts), the same in every project: XENT_FUZZ_SEED
+ * replays one, else each run draws a fresh seed; XENT_FUZZ_RUNS cases per engine (0: its default).
+ */
+const fuzz = {
+  seed: Number(process.env.XENT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)),
+  runs: Number(process.env.XENT_FUZZ_RUNS ?? 0),
+};
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    provide: { fuzz },
     projects: [
       {
         extends: true,
@@ -37,7 +47,7 @@ export default defineConfig({
         server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
         test: {
           name: 'browser-isolated',
-          include: ['test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts', 'test/shards.test.ts', 'test/property.test.ts'],
+          include: ['test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts', 'test/shards.test.ts', 'test/property.test.ts', 'test/fuzz.test.ts', 'test/fuzz-findings.test.ts'],
           browser: {
             enabled: true,
             headless: true,
