@@ -36,7 +36,7 @@ const RUNS = settings.runs > 0 ? settings.runs : 144;
 /** The reference's answer and the js backend's outcome per seed, shared by the engines (up to a budget of entries). */
 const memo = new Map<number, { expected?: Expected; peer?: Outcome }>();
 let memoEntries = 0;
-const MEMO_BUDGET = 2e7;
+const MEMO_BUDGET = 5e6;
 
 function remember(seed: number, k: FuzzCase): { expected?: Expected; peer?: Outcome } {
   let m = memo.get(seed);

@@ -444,7 +444,7 @@ function drawTargets(d: Draw, prec: Precision, n: number, c: number, nonfinite: 
       }
     }
     if (nonfinite && d.chance(0.05)) row[d.int(0, c - 1)] = NaN;
-    t.push(...row.map(r));
+    for (const v of row) t.push(r(v));
   }
   return t;
 }
@@ -543,13 +543,13 @@ function drawProbabilities(d: Draw, prec: Precision, n: number, c: number): numb
     if (d.chance(0.1)) {
       const row = new Array<number>(c).fill(0);
       row[d.int(0, c - 1)] = 1;
-      out.push(...row);
+      for (const v of row) out.push(v);
       continue;
     }
     const row = Array.from({ length: c }, () => (d.chance(pZero) ? 0 : Math.exp(2 * d.normal())));
     const s = row.reduce((a, b) => a + b, 0);
     // Rounding can leave an entry a hair above 1; clamp so every value is a probability.
-    out.push(...row.map((v) => Math.min(1, r(s > 0 ? v / s : 0))));
+    for (const v of row) out.push(Math.min(1, r(s > 0 ? v / s : 0)));
   }
   return out;
 }

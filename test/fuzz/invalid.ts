@@ -188,19 +188,18 @@ function mutateShards(k: FuzzCase, d: Draw, args: unknown[]): string | null {
   return `shard ${s}: ${set(o, key, key === 'labelSmoothing' ? d.pick([-1, 1, '0.1']) : d.pick([-1, 0.5, '1']))}`;
 }
 
-/**
- * The case with one thing broken (deterministically from `d`), or null if the mutation drawn
- * does not apply to it.
- */
-export function mutate(k: FuzzCase, d: Draw): FuzzCase | null {
-  const args = k.args.slice();
-  let what: string | null;
-  if (k.method === 'shards') {
-    what = mutateShards(k, d, args);
-  } else {
-    const opts = { ...(args[args.length - 1] as Record<string, unknown>) };
-    args[args.length - 1] = opts;
-    what = d.pick(MUTATIONS)(k, d, args, opts);
+/** The case with one thing broken (deterministically from `d`): the first mutation drawn that applies to it. */
+export function mutate(k: FuzzCase, d: Draw): FuzzCase {
+  for (;;) {
+    const args = k.args.slice();
+    let what: string | null;
+    if (k.method === 'shards') {
+      what = mutateShards(k, d, args);
+    } else {
+      const opts = { ...(args[args.length - 1] as Record<string, unknown>) };
+      args[args.length - 1] = opts;
+      what = d.pick(MUTATIONS)(k, d, args, opts);
+    }
+    if (what !== null) return { ...k, args, invalid: what };
   }
-  return what === null ? null : { ...k, args, invalid: what };
 }
