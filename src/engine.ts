@@ -2,7 +2,7 @@
  * The front: options, validation, labels, reductions and gradient scales, written once over the
  * `Kernels` interface so that every backend returns the same numbers and fails the same way.
  */
-import type { BackendName, FloatArray, Kernels } from './kernels.js';
+import type { ArrayPool, BackendName, FloatArray, Kernels } from './kernels.js';
 import type { Loss, LossWithGrad, Reduction, SoftmaxStats } from './types.js';
 import {
   type MergedRowStates,
@@ -213,15 +213,31 @@ export class XentEngine {
   view<T extends FloatArray>(array: T): T {
     const pool = this.kernels.arrays;
     if (!pool) return array;
-    if (!pool.owns(array)) throw new TypeError(`view: takes an array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('view', pool, array);
     return pool.view(array);
   }
 
   free(array: FloatArray): void {
     const pool = this.kernels.arrays;
     if (!pool) return;
-    if (!pool.owns(array)) throw new TypeError(`free: takes a live array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('free', pool, array);
     pool.free(array);
+  }
+
+  /**
+   * Every float array of a call that lies in the engine's memory is a live engine.alloc array
+   * or a view inside one: a freed array, or a view of freed memory or of the scratch, is a
+   * RangeError naming the method and the argument, before any work (the wasm adapter would
+   * otherwise read freed memory, or stage from the very scratch it writes).
+   */
+  private checkPlacement(method: string, args: Record<string, unknown>): void {
+    const pool = this.kernels.arrays;
+    if (!pool) return;
+    for (const [name, a] of Object.entries(args)) {
+      if (!(a instanceof Float32Array || a instanceof Float64Array)) continue;
+      const problem = pool.misuse(a);
+      if (problem) throw new RangeError(`${method}: ${name} ${problem}`);
+    }
   }
 
   /**
@@ -348,6 +364,7 @@ export class XentEngine {
     const method = 'softmaxCrossEntropyRowStates';
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROW_STATES);
+    this.checkPlacement(method, { logits, ...o });
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = sparseClassesOf(method, o, x, rawLabels);
@@ -389,6 +406,7 @@ export class XentEngine {
     const method = 'softmaxCrossEntropyShardGrad';
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, GRAD);
+    this.checkPlacement(method, { logits, ...o });
     if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {
       throw new TypeError(`${method}: state must be the shard's row states (from softmaxCrossEntropyRowStates), got ${describe(state)}`);
     }
@@ -419,6 +437,7 @@ export class XentEngine {
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean, names: readonly OptionName[]): unknown {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...names, ...GRAD] : names);
+    this.checkPlacement(method, { logits, ...o });
     const focal = names === SOFTMAX_FOCAL;
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
@@ -475,6 +494,7 @@ export class XentEngine {
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean): unknown {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
+    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, undefined);
@@ -506,6 +526,7 @@ export class XentEngine {
   private sigmoidFocal(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL);
+    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -524,6 +545,7 @@ export class XentEngine {
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID);
+    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -559,6 +581,7 @@ export class XentEngine {
   private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, PROB);
+    this.checkPlacement(method, { p: rawP, q: rawQ });
     const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
@@ -577,6 +600,7 @@ export class XentEngine {
   private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROWWISE);
+    this.checkPlacement(method, { logits: raw, ...o });
     const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -623,6 +647,13 @@ function statsOf(
     accuracy: counted === 0 ? 0 : correctCount / counted,
     perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
   };
+}
+
+/** The error of view / free given an array the pool does not own (freed, or never allocated). */
+function notOwned(method: 'view' | 'free', pool: ArrayPool, array: unknown): TypeError {
+  const problem = ArrayBuffer.isView(array) ? pool.misuse(array) : null;
+  const takes = method === 'free' ? 'a live array' : 'an array';
+  return new TypeError(problem ? `${method}: the array ${problem}` : `${method}: takes ${takes} from engine.alloc, got ${describe(array)}`);
 }
 
 /** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */

@@ -90,6 +90,8 @@ export interface WasmKernels extends Kernels {
   owns(array: ArrayBufferView): boolean;
   /** Returns an array from allocF32 / allocF64 (attached or not) to the pool. */
   free(array: FloatArray): void;
+  /** Why `array` may not be given to a call (see ArrayPool.misuse), or null. */
+  misuse(array: ArrayBufferView): string | null;
 }
 
 const modules = new Map<WasmVariant, WebAssembly.Module>();
@@ -434,6 +436,17 @@ class WasmKernelSet implements WasmKernels {
 
   owns(array: ArrayBufferView): boolean {
     return this.blocks.get(array as FloatArray)?.live === true;
+  }
+
+  misuse(array: ArrayBufferView): string | null {
+    const block = this.blocks.get(array as FloatArray);
+    if (block) return block.live ? null : 'was freed (engine.free)';
+    if (!(array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer)))) return null;
+    // A view inside the live allocations (a subarray of an engine.alloc array) is used in place.
+    const start = array.byteOffset;
+    const end = start + array.byteLength;
+    if (start >= this.base && end <= this.allocTop && this.gaps.every((g) => end <= g.offset || start >= g.offset + g.bytes)) return null;
+    return "is a view of the engine's memory outside its live engine.alloc arrays (freed memory, or the scratch every call overwrites)";
   }
 
   /** The zero-copy surface the front exposes as engine.alloc / view / free. */

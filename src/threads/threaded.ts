@@ -167,6 +167,10 @@ export class ThreadedKernels implements WasmKernels {
     return this.shared.owns(array);
   }
 
+  misuse(array: ArrayBufferView): string | null {
+    return this.shared.misuse(array);
+  }
+
   free(array: FloatArray): void {
     this.shared.free(array);
   }
