@@ -98,4 +98,14 @@ describe.each(BACKENDS.filter((b) => b !== 'js'))('freed and foreign arrays on %
     engine.free(live);
     works();
   });
+
+  it('alloc(0) and free give the memory back (an empty array took 64 bytes that free never returned)', () => {
+    const first = engine.alloc(0);
+    const at = first.byteOffset;
+    engine.free(first);
+    for (let i = 0; i < 100; i++) engine.free(engine.alloc(0));
+    const again = engine.alloc(0);
+    expect(again.byteOffset).toBe(at);
+    engine.free(again);
+  });
 });

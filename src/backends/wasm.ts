@@ -458,7 +458,8 @@ class WasmKernelSet implements WasmKernels {
     const block = this.blocks.get(array);
     if (!block || !block.live) throw new Error('xent: free() takes a live array from allocF32 / allocF64');
     block.live = false;
-    this.gaps.push({ offset: block.offset, bytes: alignUp(block.bytes, ALIGN) });
+    // The bytes alloc() took: an empty array takes one alignment unit (which freeing gave back as 0 bytes, leaking it).
+    this.gaps.push({ offset: block.offset, bytes: alignUp(Math.max(block.bytes, 1), ALIGN) });
     this.gaps.sort((a, b) => a.offset - b.offset);
     for (let i = this.gaps.length - 1; i > 0; i--) {
       const prev = this.gaps[i - 1];
