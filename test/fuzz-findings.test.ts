@@ -5,6 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/index.js';
 import { BACKENDS, engineFor } from './backends.js';
+import { rng } from './random.js';
+import { refSoftmaxCrossEntropy } from './reference.js';
 
 describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
   let engine: Engine;
@@ -42,5 +44,28 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
       }
       for (const i of [2, 3, 5, 7]) expect(Number.isFinite(grad[i])).toBe(true);
     }
+  });
+
+  it("softcap with logits beyond the cap leaves the module's static data alone (threads share it: their sech² overwrote each other's)", () => {
+    if (engine.backend === 'js') return;
+    // The first allocation sits right above the module's static data (its math tables).
+    const staticData = () => {
+      const probe = engine.alloc(0);
+      const bytes = new Uint8Array(probe.buffer, 0, probe.byteOffset).slice();
+      engine.free(probe);
+      return bytes;
+    };
+    const before = staticData();
+    const n = 4;
+    const c = 64;
+    const r = rng(5);
+    // |x/cap| ≥ 0.55 takes the kernels' general tanh path, which returned sech² through static data.
+    const x = Float32Array.from({ length: n * c }, () => 12 * (2 * r() - 1));
+    const labels = Int32Array.from({ length: n }, () => Math.floor(r() * c));
+    const want = refSoftmaxCrossEntropy(x, labels, { classes: c, softcap: 5 });
+    const got = engine.softmaxCrossEntropyWithGrad(x, labels, { classes: c, softcap: 5 });
+    engine.softmaxCrossEntropyDenseWithGrad(x, new Float32Array(n * c).fill(1 / c), { classes: c, softcap: 5 });
+    expect(got.loss).toBeCloseTo(want.loss as number, 5);
+    expect(staticData()).toEqual(before);
   });
 });
