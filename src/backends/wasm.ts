@@ -272,6 +272,12 @@ const THREAD_SCRATCH_MAX = 64 << 20;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 
+/**
+ * Threaded instances collected without dispose(): their pools stop (the workers would otherwise
+ * sleep forever, holding their threads and the shared memory).
+ */
+const poolsOfDroppedEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
+
 /** Operand placement for one call: where each lives, and whether it is copied. */
 interface Placement {
   /** Byte offset of the array (in place) or of its scratch region (staged); 0 when absent. */
@@ -322,8 +328,11 @@ class WasmKernelSet implements WasmKernels {
     const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as KernelExports;
     if (threads > 1) {
-      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1);
+      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1, tuning.workerTimeoutMs);
       this.k = this.pool.wrap(this.k, lane && lane.k);
+      // An engine dropped without dispose() stops its workers once collected: nothing the pool
+      // or its workers hold leads back here.
+      poolsOfDroppedEngines.register(this, this.pool, this.pool);
     }
     this.base = alignUp(this.k.scratch_base(), ALIGN);
     this.allocTop = this.base;
@@ -341,9 +350,9 @@ class WasmKernelSet implements WasmKernels {
     return array.byteLength === 0 && this.owns(array);
   }
 
-  /** Threads calls may run on: the calling thread and the pool's workers. */
+  /** Threads calls may run on: the calling thread and the pool's workers (those not gone). */
   get threads(): number {
-    return this.pool ? this.pool.workers + 1 : 1;
+    return this.pool ? this.pool.alive + 1 : 1;
   }
 
   /**
@@ -357,6 +366,7 @@ class WasmKernelSet implements WasmKernels {
 
   /** Stops the workers; later calls run on the calling thread. */
   dispose(): void {
+    if (this.pool) poolsOfDroppedEngines.unregister(this.pool);
     this.pool?.dispose();
     this.pool = null;
   }
@@ -685,7 +695,7 @@ class WasmKernelSet implements WasmKernels {
           a.set(this.viewFor(a).subarray(from, from + rows * per), r0 * per);
         }
       },
-    });
+    }, rowsPerBlock * perRow);
   }
 
   // ---- Kernels ---------------------------------------------------------------------------
