@@ -3,7 +3,7 @@
  * test/backends.ts with the number PyTorch (or the float64 reference) gives.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/index.js';
+import { mergeRowStates, type Engine } from '../src/index.js';
 import { BACKENDS, engineFor } from './backends.js';
 import { rng } from './random.js';
 import { refSoftmaxCrossEntropy } from './reference.js';
@@ -67,5 +67,23 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
     engine.softmaxCrossEntropyDenseWithGrad(x, new Float32Array(n * c).fill(1 / c), { classes: c, softcap: 5 });
     expect(got.loss).toBeCloseTo(want.loss as number, 5);
     expect(staticData()).toEqual(before);
+  });
+
+  it('a row of -inf with label smoothing is NaN when merged from vocabulary shards, as unsplit (any class weights)', () => {
+    const x = new Float32Array([-Infinity, -Infinity, -Infinity, -Infinity, 1, 2, 0.5, -1]);
+    const labels = [1, 2];
+    for (const weight of [[0, 0, 0, 0], [1, 0.5, 2, 1]]) {
+      const opts = { classes: 4, labelSmoothing: 0.1, weight, reduction: 'none' as const };
+      const whole = engine.softmaxCrossEntropy(x, labels, opts);
+      const states = [0, 2].map((c0) =>
+        engine.softmaxCrossEntropyRowStates(
+          Float32Array.from([x[c0], x[c0 + 1], x[4 + c0], x[5 + c0]]), labels, { classes: 2, classOffset: c0, weight: weight.slice(c0, c0 + 2), labelSmoothing: 0.1 },
+        ),
+      );
+      const merged = mergeRowStates(states, { reduction: 'none' });
+      expect(Number.isNaN(whole[0])).toBe(true);
+      expect(Number.isNaN((merged.loss as Float64Array)[0])).toBe(true);
+      expect((merged.loss as Float64Array)[1]).toBeCloseTo(whole[1], 5);
+    }
   });
 });
