@@ -4,7 +4,8 @@
  * float64 and number[] inputs, NaN, ±Infinity, ±1e30, ties, masks and all-ignored batches) on
  * every engine of test/backends.ts, staged and with engine.alloc arrays. Each result must match
  * the float64 reference (test/reference.ts) within the tolerances stated in cases.ts, and the js
- * backend's result in its types, shapes and every NaN and ±Infinity (README "Semantics"). About
+ * backend's result in its types, shapes and every NaN and ±Infinity (README "Semantics"), and
+ * write nothing but its outputs (not the guards around views, not the module's static data). About
  * one case in eight is made invalid (test/fuzz/invalid.ts): every engine must throw the js
  * backend's TypeError or RangeError, word for word, and then run the valid case right.
  *

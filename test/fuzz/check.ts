@@ -168,8 +168,22 @@ export interface Ran {
   is(result: unknown, original: unknown): boolean;
 }
 
+/**
+ * The engine's memory below its first allocation (none is live between cases): the module's
+ * static data, which no call may write, as every thread of a threaded engine shares it. Null
+ * on the js backend.
+ */
+function staticData(engine: Engine): Uint8Array | null {
+  if (engine.backend === 'js') return null;
+  const probe = engine.alloc(0);
+  const bytes = new Uint8Array(probe.buffer, 0, probe.byteOffset).slice();
+  engine.free(probe);
+  return bytes;
+}
+
 /** Runs a case, staged (zeroCopy null) or with arrays from engine.alloc. */
 export function run(engine: Engine, k: FuzzCase, zeroCopy: Draw | null): Ran {
+  const statics = staticData(engine);
   const zc = zeroCopy ? new ZeroCopy(engine, zeroCopy, k.args, k.c > 65536) : null;
   const args = zc ? zc.args : k.args;
   const outputs = k.outputs.map((o) => (zc ? zc.handleOf(o) : o));
@@ -180,8 +194,11 @@ export function run(engine: Engine, k: FuzzCase, zeroCopy: Draw | null): Ran {
   } catch (error) {
     outcome = { ok: false, error };
   }
-  const sideEffect = zc ? zc.check(k.outputs) : watch!();
+  let sideEffect = zc ? zc.check(k.outputs) : watch!();
   zc?.free();
+  const now = statics && staticData(engine);
+  const at = statics && now ? statics.findIndex((b, i) => b !== now[i]) : -1;
+  if (at >= 0 || (statics && now && now.length !== statics.length)) sideEffect ??= `changed the module's static data (byte ${at} of ${statics!.length})`;
   return {
     outcome,
     sideEffect,
