@@ -197,8 +197,12 @@ export function run(engine: Engine, k: FuzzCase, zeroCopy: Draw | null): Ran {
   let sideEffect = zc ? zc.check(k.outputs) : watch!();
   zc?.free();
   const now = statics && staticData(engine);
-  const at = statics && now ? statics.findIndex((b, i) => b !== now[i]) : -1;
-  if (at >= 0 || (statics && now && now.length !== statics.length)) sideEffect ??= `changed the module's static data (byte ${at} of ${statics!.length})`;
+  if (statics && now && now.length !== statics.length) {
+    sideEffect ??= `the first engine.alloc array moved from byte ${statics.length} to ${now.length}: freed memory was not given back`;
+  } else if (statics && now) {
+    const at = statics.findIndex((b, i) => b !== now[i]);
+    if (at >= 0) sideEffect ??= `changed the module's static data (byte ${at} of ${statics.length})`;
+  }
   return {
     outcome,
     sideEffect,
