@@ -485,7 +485,10 @@ export class XentEngine {
       zTerm = zLossTerm(zLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
       if (typeof loss === 'number') loss += zTerm as number;
     }
-    const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted) : null;
+    // Unweighted and unsmoothed, the kernel's sum is Σ −log p_y itself, exact where lse − x_y is
+    // not (at logits of 1e30, lse rounds to the logit and lse − x_y to 0).
+    const nllSum = !weight && smoothing === 0 ? total : null;
+    const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted, nllSum) : null;
     const base = withGrad ? { loss, grad } : { loss };
     if (!returnZLoss && !wantStats) return withGrad ? base : loss;
     return withExtras(base, returnZLoss ? zTerm : null, stats);
@@ -612,8 +615,8 @@ export class XentEngine {
 
 /**
  * The statistics of a sparse call from the kernel's per-row lse and argmax: correctness per
- * row, accuracy, and the perplexity exp(mean −log p_y) with −log p_y = lse − x_y (the target
- * logit x_y, capped as the kernel capped it).
+ * row, accuracy, and the perplexity exp(mean −log p_y) with Σ −log p_y = nllSum when given, else
+ * Σ lse − x_y (the target logit x_y, capped as the kernel capped it).
  */
 function statsOf(
   targetLogits: Float64Array,
@@ -623,6 +626,7 @@ function statsOf(
   lse: FloatArray,
   predicted: Int32Array,
   counted: number,
+  nllSum: number | null,
 ): SoftmaxStats {
   const n = labels.length;
   const correct = new Uint8Array(n);
@@ -645,7 +649,7 @@ function statsOf(
     correctCount,
     counted,
     accuracy: counted === 0 ? 0 : correctCount / counted,
-    perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
+    perplexity: counted === 0 ? 1 : Math.exp((nllSum ?? nll) / counted),
   };
 }
 

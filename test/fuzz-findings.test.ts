@@ -86,4 +86,10 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
       expect((merged.loss as Float64Array)[1]).toBeCloseTo(whole[1], 5);
     }
   });
+
+  it('stats.perplexity of a plain call is exp(loss), even at logits of 1e30 (lse − x_y rounded to 0 there)', () => {
+    const r = engine.softmaxCrossEntropy(new Float32Array([1e30, 1e30, 2, 1e30]), [0, 1], { classes: 2, stats: true });
+    expect(r.loss).toBeCloseTo((Math.LN2 + 0) / 2, 6);
+    expect(r.stats.perplexity).toBeCloseTo(Math.exp(r.loss), 6);
+  });
 });

@@ -327,7 +327,8 @@ function sparseCase(d: Draw, seed: number, method: Method, prec: Precision): Fuz
       const r = refSoftmaxCrossEntropy(logits.values, labels, { ...refOpts, gradOutput: go.read });
       const loss = lossOf(r.loss, prec);
       const zTerm = returnZLoss ? lossOf(r.zLoss, prec) : undefined;
-      const statsTree = stats ? statsOf(r.stats, logits.values, labels, ignore, c, softcap ?? 0, prec) : undefined;
+      const exactNll = !weight && !labelSmoothing;
+      const statsTree = stats ? statsOf(r.stats, logits.values, labels, ignore, c, softcap ?? 0, prec, exactNll) : undefined;
       if (!withGrad && !zTerm && !statsTree) return loss;
       return obj({ loss, grad: withGrad ? arr(ft, r.grad, 'grad', r.gradAmp, gradOut) : undefined, zLoss: zTerm, stats: statsTree });
     },
@@ -335,11 +336,13 @@ function sparseCase(d: Draw, seed: number, method: Method, prec: Precision): Fuz
 }
 
 /**
- * The statistics, with the perplexity's slack: the engines take −log p_y as lse − x_y from the
- * row's lse in the logits' precision, so it is exact to the rounding of max |lse|, |x_y|.
+ * The statistics, with the perplexity's slack: with class weights or smoothing the engines take
+ * −log p_y as lse − x_y from the row's lse in the logits' precision, exact to the rounding of
+ * max |lse|, |x_y|; otherwise (`exactNll`) from the loss itself.
  */
 function statsOf(
   s: ReturnType<typeof refSoftmaxCrossEntropy>['stats'], x: number[], labels: number[], ignore: number, c: number, cap: number, prec: Precision,
+  exactNll: boolean,
 ): Expected {
   const ulp = prec === 'f64' ? 2 ** -52 : 2 ** -23;
   let big = 0;
@@ -355,7 +358,7 @@ function statsOf(
     correctCount: num(s.correctCount, 'exact'),
     counted: num(s.counted, 'exact'),
     accuracy: num(s.accuracy, 'exact'),
-    perplexity: num(s.perplexity, 'perplexity', 2 * ulp * big),
+    perplexity: num(s.perplexity, 'perplexity', exactNll ? 0 : 2 * ulp * big),
   });
 }
 
