@@ -10,7 +10,7 @@
  * backend's TypeError or RangeError, word for word, and then run the valid case right.
  *
  * Seeded: case i of a run is drawn from seed + i alone, and a failure prints the line that
- * draws it again (XENT_FUZZ_SEED=<seed> XENT_FUZZ_RUNS=1). Without XENT_FUZZ_SEED each
+ * draws it again (XENT_FUZZ_SEED=<seed> XENT_FUZZ_RUNS=1 npx vitest run test/fuzz.test.ts). Without XENT_FUZZ_SEED each
  * `npm test` draws a fresh seed (printed; vitest.config.ts passes it to every project, the
  * browser ones included); XENT_FUZZ_RUNS=<n> runs n cases per engine (default 144, a few
  * seconds per engine).
@@ -129,7 +129,7 @@ function checkSeed(engine: Engine, peerEngine: Engine, seed: number): { k: FuzzC
   return { k, zeroCopy: zeroCopy !== null, problems };
 }
 
-console.log(`xent fuzz: seed ${SEED}, ${RUNS} cases per engine (XENT_FUZZ_SEED=${SEED} XENT_FUZZ_RUNS=${RUNS} replays this run)`);
+console.log(`xent fuzz: seed ${SEED}, ${RUNS} cases per engine (XENT_FUZZ_SEED=${SEED} XENT_FUZZ_RUNS=${RUNS} npx vitest run test/fuzz.test.ts replays this run)`);
 
 describe.each(BACKENDS)('differential fuzz on %s', (name) => {
   let engine: Engine;
@@ -145,7 +145,7 @@ describe.each(BACKENDS)('differential fuzz on %s', (name) => {
       const seed = (SEED + i) >>> 0;
       const { k, zeroCopy, problems } = checkSeed(engine, peer, seed);
       if (problems.length === 0) continue;
-      failures.push(`${describeCase(k, zeroCopy)}\n  ${problems.join('\n  ')}\n  replay: XENT_FUZZ_SEED=${seed} XENT_FUZZ_RUNS=1`);
+      failures.push(`${describeCase(k, zeroCopy)}\n  ${problems.join('\n  ')}\n  replay: XENT_FUZZ_SEED=${seed} XENT_FUZZ_RUNS=1 npx vitest run test/fuzz.test.ts`);
     }
     if (failures.length > 0) throw new Error(`${failures.length} failing case(s) on ${name}:\n\n${failures.join('\n\n')}`);
   });
