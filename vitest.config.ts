@@ -49,7 +49,7 @@ export default defineConfig({
           name: 'browser-isolated',
           include: [
             'test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts',
-            'test/shards.test.ts', 'test/property.test.ts', 'test/fuzz.test.ts', 'test/fuzz-findings.test.ts', 'test/freed-arrays.test.ts',
+            'test/shards.test.ts', 'test/property.test.ts', 'test/fuzz.test.ts', 'test/fuzz-findings.test.ts', 'test/freed-arrays.test.ts', 'test/worker-faults.test.ts',
             'test/focal.test.ts', 'test/golden-extras.test.ts', 'test/stats.test.ts', 'test/zloss-softcap.test.ts', 'test/extras-validation.test.ts',
             'test/golden.test.ts', 'test/gradcheck.test.ts', 'test/validation.test.ts'],
           browser: {
