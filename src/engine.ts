@@ -228,16 +228,19 @@ export class XentEngine {
    * Every float array of a call that lies in the engine's memory is a live engine.alloc array
    * or a view inside one: a freed array, or a view of freed memory or of the scratch, is a
    * RangeError naming the method and the argument, before any work (the wasm adapter would
-   * otherwise read freed memory, or stage from the very scratch it writes).
+   * otherwise read freed memory, or stage from the very scratch it writes). Nothing to check,
+   * and no cost, until the engine has handed out an array.
    */
-  private checkPlacement(method: string, args: Record<string, unknown>): void {
+  private checkPlacement(method: string, o: Record<string, unknown>, main: unknown, second?: unknown, mainName = 'logits', secondName = 'targets'): void {
     const pool = this.kernels.arrays;
-    if (!pool) return;
-    for (const [name, a] of Object.entries(args)) {
-      if (!(a instanceof Float32Array || a instanceof Float64Array)) continue;
-      const problem = pool.misuse(a);
+    if (!pool?.handedOut) return;
+    const check = (name: string, a: unknown) => {
+      const problem = (a instanceof Float32Array || a instanceof Float64Array) && pool.misuse(a);
       if (problem) throw new RangeError(`${method}: ${name} ${problem}`);
-    }
+    };
+    check(mainName, main);
+    check(secondName, second);
+    for (const name of Object.keys(o)) check(name, o[name]);
   }
 
   /**
@@ -364,7 +367,7 @@ export class XentEngine {
     const method = 'softmaxCrossEntropyRowStates';
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROW_STATES);
-    this.checkPlacement(method, { logits, ...o });
+    this.checkPlacement(method, o, logits);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = sparseClassesOf(method, o, x, rawLabels);
@@ -406,7 +409,7 @@ export class XentEngine {
     const method = 'softmaxCrossEntropyShardGrad';
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, GRAD);
-    this.checkPlacement(method, { logits, ...o });
+    this.checkPlacement(method, o, logits);
     if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {
       throw new TypeError(`${method}: state must be the shard's row states (from softmaxCrossEntropyRowStates), got ${describe(state)}`);
     }
@@ -437,7 +440,7 @@ export class XentEngine {
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean, names: readonly OptionName[]): unknown {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...names, ...GRAD] : names);
-    this.checkPlacement(method, { logits, ...o });
+    this.checkPlacement(method, o, logits);
     const focal = names === SOFTMAX_FOCAL;
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
@@ -497,7 +500,7 @@ export class XentEngine {
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean): unknown {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
-    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
+    this.checkPlacement(method, o, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, undefined);
@@ -529,7 +532,7 @@ export class XentEngine {
   private sigmoidFocal(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL);
-    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
+    this.checkPlacement(method, o, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -548,7 +551,7 @@ export class XentEngine {
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID);
-    this.checkPlacement(method, { logits, targets: rawTargets, ...o });
+    this.checkPlacement(method, o, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -584,7 +587,7 @@ export class XentEngine {
   private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, PROB);
-    this.checkPlacement(method, { p: rawP, q: rawQ });
+    this.checkPlacement(method, o, rawP, rawQ, 'p', 'q');
     const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
@@ -603,7 +606,7 @@ export class XentEngine {
   private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROWWISE);
-    this.checkPlacement(method, { logits: raw, ...o });
+    this.checkPlacement(method, o, raw);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));

@@ -253,6 +253,8 @@ export interface ArrayPool {
    * overwrites). Arrays elsewhere are none of the pool's business (null).
    */
   misuse(array: ArrayBufferView): string | null;
+  /** Whether any array was ever handed out: until then no argument can lie in the memory. */
+  readonly handedOut: boolean;
 }
 
 /** The backends, best first. */

@@ -92,6 +92,8 @@ export interface WasmKernels extends Kernels {
   free(array: FloatArray): void;
   /** Why `array` may not be given to a call (see ArrayPool.misuse), or null. */
   misuse(array: ArrayBufferView): string | null;
+  /** Whether allocF32 / allocF64 was ever called. */
+  readonly handedOut: boolean;
 }
 
 const modules = new Map<WasmVariant, WebAssembly.Module>();
@@ -300,6 +302,7 @@ class WasmKernelSet implements WasmKernels {
   private readonly gaps: { offset: number; bytes: number }[] = [];
   /** Largest scratch any call has needed, so allocation growth leaves room for it. */
   private scratchHigh = 0;
+  handedOut = false;
   // Views of memory.buffer, re-created in one place (refreshViews) after every growth.
   private u8!: Uint8Array;
   private f32!: Float32Array;
@@ -487,6 +490,7 @@ class WasmKernelSet implements WasmKernels {
 
   /** First fit in the freed gaps, else at the top; zero-filled. */
   private alloc(bytes: number): number {
+    this.handedOut = true;
     const size = alignUp(Math.max(bytes, 1), ALIGN);
     let offset = -1;
     for (let i = 0; i < this.gaps.length; i++) {

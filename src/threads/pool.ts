@@ -295,7 +295,6 @@ export class ThreadPool {
     return true;
   }
 
-
   /**
    * Runs `blocks` blocks of one call on this thread and the workers; returns the Σ of their
    * results, added in block order. This thread publishes blocks while workers can take them

@@ -178,6 +178,10 @@ export class ThreadedKernels implements WasmKernels {
     return this.shared.misuse(array);
   }
 
+  get handedOut(): boolean {
+    return this.shared.handedOut;
+  }
+
   free(array: FloatArray): void {
     this.shared.free(array);
   }
