@@ -225,22 +225,36 @@ export class XentEngine {
   }
 
   /**
-   * Every float array of a call that lies in the engine's memory is a live engine.alloc array
-   * or a view inside one: a freed array, or a view of freed memory or of the scratch, is a
-   * RangeError naming the method and the argument, before any work (the wasm adapter would
-   * otherwise read freed memory, or stage from the very scratch it writes). Nothing to check,
-   * and no cost, until the engine has handed out an array.
+   * A call's options, their names checked. Every float array of the call that lies in the
+   * engine's memory must be a live engine.alloc array or a view inside one: a freed array, or a
+   * view of freed memory or of the scratch, is a RangeError naming the method and the argument,
+   * before any work (the wasm adapter would otherwise read freed memory, or stage from the very
+   * scratch it writes); an option array detached by memory growth is re-attached, as live()
+   * does for the inputs. Nothing to check, and no cost, until the engine has handed out an array.
    */
-  private checkPlacement(method: string, o: Record<string, unknown>, main: unknown, second?: unknown, mainName = 'logits', secondName = 'targets'): void {
+  private options(
+    method: string, opts: unknown, names: readonly OptionName[], main: unknown, second?: unknown, mainName = 'logits', secondName = 'targets',
+  ): Record<string, unknown> {
+    const o = optionsObject(method, opts);
+    checkOptionNames(method, o, names);
     const pool = this.kernels.arrays;
-    if (!pool?.handedOut) return;
+    if (!pool?.handedOut) return o;
     const check = (name: string, a: unknown) => {
       const problem = (a instanceof Float32Array || a instanceof Float64Array) && pool.misuse(a);
       if (problem) throw new RangeError(`${method}: ${name} ${problem}`);
     };
     check(mainName, main);
     check(secondName, second);
-    for (const name of Object.keys(o)) check(name, o[name]);
+    let placed = o;
+    for (const name of Object.keys(o)) {
+      const a = o[name];
+      check(name, a);
+      if ((a instanceof Float32Array || a instanceof Float64Array) && a.length === 0 && pool.owns(a)) {
+        if (placed === o) placed = { ...o };
+        placed[name] = pool.view(a);
+      }
+    }
+    return placed;
   }
 
   /**
@@ -359,15 +373,13 @@ export class XentEngine {
   private denominator(method: string, logits: unknown, rawLabels: unknown, o: Record<string, unknown>): number {
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const c = sparseClassesOf(method, o, x, rawLabels);
-    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, x instanceof Float64Array, c);
+    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', this.live(method, 'weight', o.weight), x instanceof Float64Array, c);
     return labelsOf(method, rawLabels, x.length / c, c, ignoreIndexOf(method, o), weight).denom;
   }
 
   softmaxCrossEntropyRowStates(logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
     const method = 'softmaxCrossEntropyRowStates';
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, ROW_STATES);
-    this.checkPlacement(method, o, logits);
+    const o = this.options(method, opts, ROW_STATES, logits);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = sparseClassesOf(method, o, x, rawLabels);
@@ -407,9 +419,7 @@ export class XentEngine {
 
   softmaxCrossEntropyShardGrad(logits: unknown, state: RowStates, merged: MergedRowStates, opts?: unknown): FloatArray {
     const method = 'softmaxCrossEntropyShardGrad';
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, GRAD);
-    this.checkPlacement(method, o, logits);
+    const o = this.options(method, opts, GRAD, logits);
     if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {
       throw new TypeError(`${method}: state must be the shard's row states (from softmaxCrossEntropyRowStates), got ${describe(state)}`);
     }
@@ -438,9 +448,7 @@ export class XentEngine {
    * kernel call; the front adds the z-loss term and the statistics from its per-row outputs.
    */
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean, names: readonly OptionName[]): unknown {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...names, ...GRAD] : names);
-    this.checkPlacement(method, o, logits);
+    const o = this.options(method, opts, withGrad ? [...names, ...GRAD] : names, logits);
     const focal = names === SOFTMAX_FOCAL;
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
@@ -498,9 +506,7 @@ export class XentEngine {
   }
 
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean): unknown {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
-    this.checkPlacement(method, o, logits, rawTargets);
+    const o = this.options(method, opts, withGrad ? [...DENSE, ...GRAD] : DENSE, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, undefined);
@@ -530,9 +536,7 @@ export class XentEngine {
   }
 
   private sigmoidFocal(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL);
-    this.checkPlacement(method, o, logits, rawTargets);
+    const o = this.options(method, opts, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -549,9 +553,7 @@ export class XentEngine {
   }
 
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID);
-    this.checkPlacement(method, o, logits, rawTargets);
+    const o = this.options(method, opts, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -585,9 +587,7 @@ export class XentEngine {
   }
 
   private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, PROB);
-    this.checkPlacement(method, o, rawP, rawQ, 'p', 'q');
+    const o = this.options(method, opts, PROB, rawP, rawQ, 'p', 'q');
     const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
@@ -604,9 +604,7 @@ export class XentEngine {
   }
 
   private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, ROWWISE);
-    this.checkPlacement(method, o, raw);
+    const o = this.options(method, opts, ROWWISE, raw);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));

@@ -92,4 +92,27 @@ describe.each(BACKENDS)('fuzz findings on %s', (backend) => {
     expect(r.loss).toBeCloseTo((Math.LN2 + 0) / 2, 6);
     expect(r.stats.perplexity).toBeCloseTo(Math.exp(r.loss), 6);
   });
+
+  it('option arrays from engine.alloc detached by memory growth are accepted as the inputs are (weight, alpha, posWeight, gradOutput)', () => {
+    if (engine.backend === 'js') return;
+    const w = engine.alloc(3);
+    const g = engine.alloc(2);
+    engine.view(w).set([0.5, 1, 2]);
+    engine.view(g).set([1, -1]);
+    // Enough to grow the memory: on a one-thread engine w and g are detached now (length 0).
+    const big = engine.alloc(1 << 22);
+    const x = new Float32Array([1, 2, 3, 3, 1, 0]);
+    const labels = [2, 0];
+    const plain = { weight: new Float32Array([0.5, 1, 2]), gradOutput: new Float32Array([1, -1]) };
+    expect(engine.softmaxCrossEntropy(x, labels, { classes: 3, weight: w })).toBe(engine.softmaxCrossEntropy(x, labels, { classes: 3, weight: plain.weight }));
+    expect(engine.softmaxCrossEntropyPartial(x, labels, { classes: 3, weight: w })).toEqual(engine.softmaxCrossEntropyPartial(x, labels, { classes: 3, weight: plain.weight }));
+    expect(engine.softmaxFocalLoss(x, labels, { classes: 3, alpha: w })).toBe(engine.softmaxFocalLoss(x, labels, { classes: 3, alpha: plain.weight }));
+    expect(engine.sigmoidCrossEntropy(x, x, { classes: 3, posWeight: w })).toBe(engine.sigmoidCrossEntropy(x, x, { classes: 3, posWeight: plain.weight }));
+    const a = engine.softmaxCrossEntropyWithGrad(x, labels, { classes: 3, reduction: 'none', gradOutput: g });
+    const b = engine.softmaxCrossEntropyWithGrad(x, labels, { classes: 3, reduction: 'none', gradOutput: plain.gradOutput });
+    expect(a.grad).toEqual(b.grad);
+    engine.free(big);
+    engine.free(w);
+    engine.free(g);
+  });
 });
