@@ -116,8 +116,8 @@ const MUTATIONS: Mutation[] = [
     const choice = d.int(0, 3);
     if (choice === 0 && typed(x)) return set(o, 'gradOut', otherType(x));
     if (choice === 1) return set(o, 'gradOut', (typed(x) && x instanceof Float64Array) || k.prec === 'f64' ? new Float64Array(length + 1) : new Float32Array(length + 1));
-    if (choice === 2 && typed(x) && length > 0) {
-      // The gradient one element after the logits, in the same buffer: a partial overlap.
+    if (choice === 2 && typed(x) && length > 1) {
+      // The gradient one element after the logits, in the same buffer: a partial overlap (of one element less).
       const Ctor = x.constructor as new (n: number) => FloatArray;
       const buf = new Ctor(length + 1);
       buf.set(x);
@@ -163,7 +163,7 @@ const MUTATIONS: Mutation[] = [
     const choice = d.int(0, 2);
     if (choice === 0) return set(o, 'out', k.prec === 'f64' ? new Float64Array(length + 1) : new Float32Array(length + 1));
     if (choice === 1) return set(o, 'out', k.prec === 'f64' ? new Float32Array(length) : new Float64Array(length));
-    if (!typed(x) || length === 0) return null;
+    if (!typed(x) || length < 2) return null;
     const Ctor = x.constructor as new (n: number) => FloatArray;
     const buf = new Ctor(length + 1);
     buf.set(x, 1);
