@@ -19,9 +19,11 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
 /**
  * The differential fuzz's run (test/fuzz.test.ts), the same in every project: XENT_FUZZ_SEED
  * replays one, else each run draws a fresh seed; XENT_FUZZ_RUNS cases per engine (0: its default).
+ * The seed drawn goes into the environment, as vitest evaluates this file once per project.
  */
+process.env.XENT_FUZZ_SEED ??= String(Math.floor(Math.random() * 2 ** 31));
 const fuzz = {
-  seed: Number(process.env.XENT_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)),
+  seed: Number(process.env.XENT_FUZZ_SEED),
   runs: Number(process.env.XENT_FUZZ_RUNS ?? 0),
 };
 
