@@ -10,15 +10,27 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
  * - browser: test/*.test.ts and test/browser/ (tests only a browser can run), inside headless
  *   Chromium (Debian's /usr/bin/chromium through Playwright; nothing is downloaded). If
  *   Chromium cannot launch, this project fails the run.
- * - browser-isolated: the threads tests, and the contract suites on the threaded engine alone,
+ * - browser-isolated: the threads tests, and the contract suites (extras and fuzz included) on the threaded engine alone,
  *   in Chromium on pages served cross-origin isolated (COOP + COEP), where SharedArrayBuffer
  *   exists and threaded engines run on Web Workers; in 'browser' they fall back to one thread.
  * So a suite in test/ itself must run in both: no node: modules, and process only as
  * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
+/**
+ * The differential fuzz's run (test/fuzz.test.ts), the same in every project: XENT_FUZZ_SEED
+ * replays one, else each run draws a fresh seed; XENT_FUZZ_RUNS cases per engine (0: its default).
+ * The seed drawn goes into the environment, as vitest evaluates this file once per project.
+ */
+process.env.XENT_FUZZ_SEED ??= String(Math.floor(Math.random() * 2 ** 31));
+const fuzz = {
+  seed: Number(process.env.XENT_FUZZ_SEED),
+  runs: Number(process.env.XENT_FUZZ_RUNS ?? 0),
+};
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    provide: { fuzz },
     projects: [
       {
         extends: true,
@@ -37,7 +49,11 @@ export default defineConfig({
         server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
         test: {
           name: 'browser-isolated',
-          include: ['test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts', 'test/shards.test.ts', 'test/property.test.ts'],
+          include: [
+            'test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts',
+            'test/shards.test.ts', 'test/property.test.ts', 'test/fuzz.test.ts', 'test/fuzz-findings.test.ts', 'test/freed-arrays.test.ts', 'test/worker-faults.test.ts',
+            'test/focal.test.ts', 'test/golden-extras.test.ts', 'test/stats.test.ts', 'test/zloss-softcap.test.ts', 'test/extras-validation.test.ts',
+            'test/golden.test.ts', 'test/gradcheck.test.ts', 'test/validation.test.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -13,12 +13,15 @@
 // - `*_expminusmax_*` for x ≤ 0 (x = logit − row max, the softmax hot loop): one factor,
 //   and x below the cutoff gives exactly 0 by masking, including x = -inf, which is what makes
 //   -inf logits work as masks with an exactly-zero gradient. Where relaxed_madd is a fused
-//   multiply-add (FUSED_MADD: V8 on x64 with FMA3, and arm64) the softmax passes reduce in one
-//   step, t = fma(n, −ln2, x): ln2 rounded to f32 is off by only 1.9e-9, so n·that adds at most
-//   2.4e-7 (n = −126) to the error: 2.1e-7 over [-20, 0] and 3.9e-7 down to the cutoff
-//   (measured; test/wasm-exp.test.ts holds the passes to 5e-7), for one FMA less per four
-//   logits in the hottest loop (5-15% faster there). Rounded twice (JavaScriptCore's
-//   relaxed_madd) that would be off by 4e-6, so there they keep the two-step reduction.
+//   multiply-add (the adapter says so with set_fused_madd, from its one probe; V8 fuses,
+//   JavaScriptCore does not) the softmax passes of the relaxed build reduce in one step,
+//   t = fma(n, −ln2, x): ln2 rounded to f32 is off by only 1.9e-9, so n·that adds at most 2.4e-7
+//   (n = −126) to the error: 2.1e-7 over [-20, 0] and 3.9e-7 down to the cutoff (measured;
+//   test/wasm-exp.test.ts holds the passes to 5e-7), for one FMA less per four logits in the
+//   hottest loop (5-15% faster there); and evaluate the polynomial by Horner's scheme. Rounded
+//   twice the one-step reduction would be off by 4e-6 (measured in Bun), so unless told, the
+//   relaxed build computes exactly what the SIMD build does (two steps, Estrin's scheme), only
+//   with relaxed_madd for each a·b + c.
 
 import { madd, sconst, vconst } from './simd';
 
@@ -71,17 +74,18 @@ const V_X_MAX = memory.data<f32>([X_MAX]);
 const V_ONE_BITS = memory.data<i32>([ONE_BITS]);
 
 /**
- * p(t) with e^t ≈ 1 + t·p(t) on the reduced range |t| ≤ ln2/2. With FMA, Horner's scheme (four
- * FMAs). Without, Estrin's, (c1 + c2·t) + t²·((c3 + c4·t) + c5·t²): one multiply more, but a
- * dependency chain of 5 operations instead of 8. V8 from 13.6 (Turboshaft) and JavaScriptCore
- * emit the exps of a loop iteration one after the other as binaryen leaves them, so the chain's
- * latency shows there: Estrin ran 1-4% faster on Node 24, 6-11% on Bun 1.4, and 3-6% slower
- * on Node 20 and 22, whose V8 interleaves the exps itself (and runs the relaxed build anyway).
+ * p(t) with e^t ≈ 1 + t·p(t) on the reduced range |t| ≤ ln2/2. With a fused multiply-add
+ * (`fused`, relaxed build), Horner's scheme (four FMAs). Otherwise Estrin's,
+ * (c1 + c2·t) + t²·((c3 + c4·t) + c5·t²): one multiply more, but a dependency chain of 5
+ * operations instead of 8. V8 from 13.6 (Turboshaft) and JavaScriptCore emit the exps of a loop
+ * iteration one after the other as binaryen leaves them, so the chain's latency shows there:
+ * Estrin ran 1-4% faster on Node 24, 6-11% on Bun 1.4, and 3-6% slower on Node 20 and 22,
+ * whose V8 interleaves the exps itself (and runs the relaxed build anyway).
  */
 // @ts-ignore: decorator
 @inline
-function f32x4_poly_p5(vt: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
+function f32x4_poly_p5(vt: v128, fused: bool): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && fused) {
     let vp = madd(vconst(V_C5), vt, vconst(V_C4));
     vp = madd(vp, vt, vconst(V_C3));
     vp = madd(vp, vt, vconst(V_C2));
@@ -94,39 +98,36 @@ function f32x4_poly_p5(vt: v128): v128 {
 }
 
 /**
- * Whether relaxed_madd rounds once, decided at instantiation: (1 + 2^-12)² − (1 + 2^-11) is
- * 2^-24 exactly, which a separate multiply rounds away (ties to even) and a fused one keeps.
- * Read from static data, so that no compiler can fold it. Always false without relaxed SIMD.
+ * Whether this instance's relaxed_madd is a fused multiply-add, as the adapter found with its
+ * probe (src/backends/choose.ts) and passed to set_fused_madd; false until then. Read only
+ * where ASC_FEATURE_RELAXED_SIMD holds, so the other builds have none of the fused code.
  */
-function fusedMadd(): bool {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const va = vconst(memory.data<f32>([1 + 1.0 / 4096]));
-    return f32x4.extract_lane(f32x4.relaxed_madd(va, va, vconst(memory.data<f32>([-(1 + 1.0 / 2048)]))), 0) != 0;
-  }
-  return false;
+export let fusedMadd: bool = false;
+
+/** Sets fusedMadd (every instance, workers' included, before its first call). */
+export function set_fused_madd(fused: bool): void {
+  fusedMadd = fused;
 }
 
-/** See fusedMadd: the passes that take `rr1` pass it this. */
-export const FUSED_MADD: bool = fusedMadd();
-
 /**
- * e^x for x ≤ 0 (NaN → NaN, below -87.34 including -inf → exactly 0). With `rr1` (callers pass
- * FUSED_MADD; only the relaxed build has it), the one-step range reduction; else two steps.
+ * e^x for x ≤ 0 (NaN → NaN, below -87.34 including -inf → exactly 0). With `fused` (callers
+ * pass fusedMadd; only the relaxed build has it), the one-step range reduction and Horner's
+ * scheme; else two steps and Estrin's.
  */
 // @ts-ignore: decorator
 @inline
-export function f32x4_expminusmax_p5(vx: v128, rr1: bool): v128 {
+export function f32x4_expminusmax_p5(vx: v128, fused: bool): v128 {
   let vn = madd(vx, vconst(V_LOG2E), vconst(V_MAGIC_BIAS_127));
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vconst(V_MAGIC_BIAS_127));
   let vt: v128;
-  if (ASC_FEATURE_RELAXED_SIMD && rr1) {
+  if (ASC_FEATURE_RELAXED_SIMD && fused) {
     vt = madd(vn, vconst(V_MINUS_LN2), vx);
   } else {
     vt = madd(vn, vconst(V_MINUS_LN2_HI), vx);
     vt = madd(vn, vconst(V_MINUS_LN2_LO), vt);
   }
-  const vp = f32x4_poly_p5(vt);
+  const vp = f32x4_poly_p5(vt, fused);
   vt = f32x4.mul(vt, vs);
   const vf = madd(vt, vp, vs);
   return v128.andnot(vf, f32x4.lt(vx, vconst(V_DENORM_CUTOFF)));
@@ -146,7 +147,7 @@ export function f32x4_exp_rr2_p5(vx: v128): v128 {
   const vs2 = i32x4.add(i32x4.shl(i32x4.sub(ve, ve1), 23), vconst(V_ONE_BITS));
   let vt = madd(vn, vconst(V_MINUS_LN2_HI), vx);
   vt = madd(vn, vconst(V_MINUS_LN2_LO), vt);
-  const vp = f32x4_poly_p5(vt);
+  const vp = f32x4_poly_p5(vt, false);
   vt = f32x4.mul(vt, vs1);
   return f32x4.mul(madd(vt, vp, vs1), vs2);
 }

@@ -18,6 +18,9 @@ export {
 } from './prob';
 export { f32_softmax, f32_log_softmax, f64_softmax, f64_log_softmax } from './rowwise';
 export { f32_row_states, f64_row_states, f32_row_expscale, f64_row_expscale } from './rowstate';
+// The adapter's verdict on relaxed_madd (fused or not), which the relaxed build's softmax passes
+// need for their fastest accurate exp; until it is set they compute what the SIMD build does.
+export { set_fused_madd } from './exp';
 
 /** First byte the adapter may use, 16-byte aligned (above the module's own static data). */
 export function scratch_base(): usize {

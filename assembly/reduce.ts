@@ -4,7 +4,7 @@
 // scalar tail. Vector sums are kept in f32 lanes, flushed to f64 every FLUSH elements, and
 // returned as f64; scalar tails, and so the whole row in the no-SIMD build, accumulate in f64.
 
-import { FUSED_MADD, f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
+import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5, fusedMadd } from './exp';
 import { hmax, hsum } from './simd';
 
 /**
@@ -71,14 +71,14 @@ export let argmaxFound: i32 = -1;
  * sum of four terms: the error of 16 separate partial sums, in one register instead of four)
  * and the block's sum is flushed to f64 after its loop, not tested for in every iteration.
  * V8 has 16 vector registers; with the exp's constants, m and the running sums, four
- * accumulators made it spill in every iteration. `rr1`: the exp's one-step range reduction
- * (callers pass FUSED_MADD).
+ * accumulators made it spill in every iteration. `fused`: the exp's one-step range reduction
+ * and Horner's scheme (callers pass fusedMadd).
  */
 // @ts-ignore: decorator
 @inline
 function f32_exppass_u16_acc4(
   x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32, stores: bool, withScale: bool,
-  withArgmax: bool, rr1: bool,
+  withArgmax: bool, fused: bool,
 ): f64 {
   let i = 0;
   let s: f64 = 0;
@@ -115,10 +115,10 @@ function f32_exppass_u16_acc4(
           const b3 = i32x4.bitmask(f32x4.eq(vd3, vz));
           found = i + <i32>ctz(b0 | (b1 << 4) | (b2 << 8) | (b3 << 12));
         }
-        const ve0 = f32x4_expminusmax_p5(vd0, rr1);
-        const ve1 = f32x4_expminusmax_p5(vd1, rr1);
-        const ve2 = f32x4_expminusmax_p5(vd2, rr1);
-        const ve3 = f32x4_expminusmax_p5(vd3, rr1);
+        const ve0 = f32x4_expminusmax_p5(vd0, fused);
+        const ve1 = f32x4_expminusmax_p5(vd1, fused);
+        const ve2 = f32x4_expminusmax_p5(vd2, fused);
+        const ve3 = f32x4_expminusmax_p5(vd3, fused);
         if (stores) {
           v128.store(out + o, ve0);
           v128.store(out + o, ve1, 16);
@@ -139,7 +139,7 @@ function f32_exppass_u16_acc4(
         const bits = i32x4.bitmask(f32x4.eq(vd, f32x4.splat(0)));
         if (bits) found = i + <i32>ctz(bits);
       }
-      const ve = f32x4_expminusmax_p5(vd, rr1);
+      const ve = f32x4_expminusmax_p5(vd, fused);
       if (stores) v128.store(out + o, ve);
       vs = f32x4.add(vs, ve);
     }
@@ -173,23 +173,63 @@ function f32_exppass_u16_acc4(
   return s;
 }
 
+// The exp passes with their flags fixed, one function each (not inlined into the wrappers
+// below): two inlined copies of the pass in one function that differ only in a flag are folded
+// by binaryen into one body that tests the flag in every iteration. The fused-madd forms exist
+// in the relaxed build only (see set_fused_madd).
+
+function f32_pass_sum(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, false, false, false);
+}
+function f32_pass_sum_fused(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, false, false, true);
+}
+function f32_pass_sum_argmax(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, false, true, false);
+}
+function f32_pass_sum_argmax_fused(x: usize, c: i32, m: f32, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, 0, xn, 0, 0, false, false, true, true);
+}
+function f32_pass_store(x: usize, c: i32, m: f32, out: usize, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, false, false, false);
+}
+function f32_pass_store_fused(x: usize, c: i32, m: f32, out: usize, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, false, false, true);
+}
+function f32_pass_store_scale(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, false, false);
+}
+function f32_pass_store_scale_fused(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, false, true);
+}
+function f32_pass_store_argmax(x: usize, c: i32, m: f32, out: usize, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, false, true, false);
+}
+function f32_pass_store_argmax_fused(x: usize, c: i32, m: f32, out: usize, xn: usize): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, 0, 0, true, false, true, true);
+}
+function f32_pass_store_scale_argmax(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, false);
+}
+function f32_pass_store_scale_argmax_fused(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
+  return f32_exppass_u16_acc4(x, c, m, out, xn, gp, alpha, true, true, true, true);
+}
+
 /**
  * Σ_k exp(x_k − m); if xn is not 0, also sets nextRowMax = max of the c floats at xn. Without a
  * next row, the pass takes the max of the row itself (in cache, result unused) rather than
- * doubling the passes' variants; and each has a one-step (FUSED_MADD) copy, so that a row's
- * numbers do not depend on the pass it takes (with or without argmax, whole or in shards).
+ * doubling the passes' variants; with a fused madd every pass takes its fused form, so that a
+ * row's numbers do not depend on the pass it takes (with or without argmax, whole or in shards).
  */
 export function f32_raddexpminusmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
-  return FUSED_MADD
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, false, true)
-    : f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, false, false);
+  const next = xn ? xn : x;
+  return ASC_FEATURE_RELAXED_SIMD && fusedMadd ? f32_pass_sum_fused(x, c, m, next) : f32_pass_sum(x, c, m, next);
 }
 
 /** As f32_raddexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn: usize): f64 {
-  return FUSED_MADD
-    ? f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, true, true)
-    : f32_exppass_u16_acc4(x, c, m, 0, xn ? xn : x, 0, 0, false, false, true, false);
+  const next = xn ? xn : x;
+  return ASC_FEATURE_RELAXED_SIMD && fusedMadd ? f32_pass_sum_argmax_fused(x, c, m, next) : f32_pass_sum_argmax(x, c, m, next);
 }
 
 /**
@@ -199,27 +239,19 @@ export function f32_raddexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, xn
  */
 export function f32_raddstoreexpminusmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
   const next = xn ? xn : x;
-  if (FUSED_MADD) {
-    return gp
-      ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, false, true)
-      : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, false, true);
+  if (ASC_FEATURE_RELAXED_SIMD && fusedMadd) {
+    return gp ? f32_pass_store_scale_fused(x, c, m, out, next, gp, alpha) : f32_pass_store_fused(x, c, m, out, next);
   }
-  return gp
-    ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, false, false)
-    : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, false, false);
+  return gp ? f32_pass_store_scale(x, c, m, out, next, gp, alpha) : f32_pass_store(x, c, m, out, next);
 }
 
 /** As f32_raddstoreexpminusmax_u16_acc4, also setting argmaxFound. */
 export function f32_raddstoreexpminusmax_argmax_u16_acc4(x: usize, c: i32, m: f32, out: usize, xn: usize, gp: usize, alpha: f32): f64 {
   const next = xn ? xn : x;
-  if (FUSED_MADD) {
-    return gp
-      ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, true, true)
-      : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, true, true);
+  if (ASC_FEATURE_RELAXED_SIMD && fusedMadd) {
+    return gp ? f32_pass_store_scale_argmax_fused(x, c, m, out, next, gp, alpha) : f32_pass_store_argmax_fused(x, c, m, out, next);
   }
-  return gp
-    ? f32_exppass_u16_acc4(x, c, m, out, next, gp, alpha, true, true, true, false)
-    : f32_exppass_u16_acc4(x, c, m, out, next, 0, 0, true, false, true, false);
+  return gp ? f32_pass_store_scale_argmax(x, c, m, out, next, gp, alpha) : f32_pass_store_argmax(x, c, m, out, next);
 }
 
 /**

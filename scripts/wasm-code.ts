@@ -25,6 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MADD_MODULE, MADD_PROBE } from '../src/backends/choose.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VARIANTS = ['relaxed-simd', 'simd', 'wasm'] as const;
@@ -129,7 +130,11 @@ const WORKLOADS: Record<string, string> = {
   'row-expscale': 'k.f32_row_expscale(x, n, c, r0, r1, r2, 0, g)',
 };
 
-/** A driver (plain ESM, so every runtime runs it without tsx): compiles, or runs a workload. */
+/**
+ * A driver (plain ESM, so every runtime runs it without tsx): compiles, or runs a workload. Like
+ * the adapter, it tells the kernels whether relaxed_madd fuses on this runtime, asking the
+ * adapter's probe (src/backends/choose.ts), which it gets in XENT_MADD_PROBE.
+ */
 const DRIVER = `
 import { readFileSync } from 'node:fs';
 const [file, shape, call] = process.argv.slice(2);
@@ -139,6 +144,13 @@ if (shape) {
   const bytes = 65536 + n * c * 16 + n * 28 + 64;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const probe = JSON.parse(process.env.XENT_MADD_PROBE);
+  let fused = 0;
+  try {
+    const { f } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(probe.module, 'base64'))).exports;
+    fused = f(probe.a, probe.a, probe.c) === probe.fused ? 1 : 0;
+  } catch {}
+  k.set_fused_madd(fused);
   const x = 65536, t = x + n * c * 4, g = t + n * c * 4, p = g + n * c * 4, labels = p + n * c * 4;
   const r0 = labels + n * 4, r1 = r0 + n * 8, r2 = r1 + n * 8;
   let seed = 1;
@@ -307,7 +319,7 @@ function countRun(runtime: string, variant: Variant, wasm: string, driver: strin
     const r = spawnSync(
       'valgrind',
       ['--tool=callgrind', '--smc-check=all', '--dump-instr=yes', `--callgrind-out-file=${out}`, runtime, ...runtimeFlags(runtime, variant), ...V8_FLAGS, driver, wasm, shape, call],
-      { maxBuffer: 1 << 30 },
+      { maxBuffer: 1 << 30, env: { ...process.env, XENT_MADD_PROBE: JSON.stringify({ ...MADD_PROBE, module: Buffer.from(MADD_MODULE).toString('base64') }) } },
     );
     if (r.status !== 0) throw new Error(`valgrind failed: ${r.stderr.toString().slice(-2000)}`);
     return { code: parseCode(r.stdout.toString()), costs: callgrindCosts(out) };

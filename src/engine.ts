@@ -2,7 +2,7 @@
  * The front: options, validation, labels, reductions and gradient scales, written once over the
  * `Kernels` interface so that every backend returns the same numbers and fails the same way.
  */
-import type { BackendName, FloatArray, Kernels } from './kernels.js';
+import type { ArrayPool, BackendName, FloatArray, Kernels } from './kernels.js';
 import type { Loss, LossWithGrad, Reduction, SoftmaxStats } from './types.js';
 import {
   type MergedRowStates,
@@ -213,15 +213,48 @@ export class XentEngine {
   view<T extends FloatArray>(array: T): T {
     const pool = this.kernels.arrays;
     if (!pool) return array;
-    if (!pool.owns(array)) throw new TypeError(`view: takes an array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('view', pool, array);
     return pool.view(array);
   }
 
   free(array: FloatArray): void {
     const pool = this.kernels.arrays;
     if (!pool) return;
-    if (!pool.owns(array)) throw new TypeError(`free: takes a live array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('free', pool, array);
     pool.free(array);
+  }
+
+  /**
+   * A call's options, their names checked. Every float array of the call that lies in the
+   * engine's memory must be a live engine.alloc array or a view inside one: a freed array, or a
+   * view of freed memory or of the scratch, is a RangeError naming the method and the argument,
+   * before any work (the wasm adapter would otherwise read freed memory, or stage from the very
+   * scratch it writes); an option array detached by memory growth is re-attached, as live()
+   * does for the inputs. Nothing to check, and no cost, until the engine has handed out an array.
+   */
+  private options(
+    method: string, opts: unknown, names: readonly OptionName[], main: unknown, second?: unknown, mainName = 'logits', secondName = 'targets',
+  ): Record<string, unknown> {
+    const o = optionsObject(method, opts);
+    checkOptionNames(method, o, names);
+    const pool = this.kernels.arrays;
+    if (!pool?.handedOut) return o;
+    const check = (name: string, a: unknown) => {
+      const problem = (a instanceof Float32Array || a instanceof Float64Array) && pool.misuse(a);
+      if (problem) throw new RangeError(`${method}: ${name} ${problem}`);
+    };
+    check(mainName, main);
+    check(secondName, second);
+    let placed = o;
+    for (const name of Object.keys(o)) {
+      const a = o[name];
+      check(name, a);
+      if ((a instanceof Float32Array || a instanceof Float64Array) && a.length === 0 && pool.owns(a)) {
+        if (placed === o) placed = { ...o };
+        placed[name] = pool.view(a);
+      }
+    }
+    return placed;
   }
 
   /**
@@ -340,14 +373,13 @@ export class XentEngine {
   private denominator(method: string, logits: unknown, rawLabels: unknown, o: Record<string, unknown>): number {
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const c = sparseClassesOf(method, o, x, rawLabels);
-    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', o.weight, x instanceof Float64Array, c);
+    const weight = o.weight === undefined ? null : sideFloat(method, 'weight', this.live(method, 'weight', o.weight), x instanceof Float64Array, c);
     return labelsOf(method, rawLabels, x.length / c, c, ignoreIndexOf(method, o), weight).denom;
   }
 
   softmaxCrossEntropyRowStates(logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
     const method = 'softmaxCrossEntropyRowStates';
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, ROW_STATES);
+    const o = this.options(method, opts, ROW_STATES, logits);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = sparseClassesOf(method, o, x, rawLabels);
@@ -387,8 +419,7 @@ export class XentEngine {
 
   softmaxCrossEntropyShardGrad(logits: unknown, state: RowStates, merged: MergedRowStates, opts?: unknown): FloatArray {
     const method = 'softmaxCrossEntropyShardGrad';
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, GRAD);
+    const o = this.options(method, opts, GRAD, logits);
     if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {
       throw new TypeError(`${method}: state must be the shard's row states (from softmaxCrossEntropyRowStates), got ${describe(state)}`);
     }
@@ -417,8 +448,7 @@ export class XentEngine {
    * kernel call; the front adds the z-loss term and the statistics from its per-row outputs.
    */
   private sparse(method: string, logits: unknown, rawLabels: unknown, opts: unknown, withGrad: boolean, names: readonly OptionName[]): unknown {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...names, ...GRAD] : names);
+    const o = this.options(method, opts, withGrad ? [...names, ...GRAD] : names, logits);
     const focal = names === SOFTMAX_FOCAL;
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
@@ -466,15 +496,17 @@ export class XentEngine {
       zTerm = zLossTerm(zLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
       if (typeof loss === 'number') loss += zTerm as number;
     }
-    const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted) : null;
+    // Unweighted and unsmoothed, the kernel's sum is Σ −log p_y itself, exact where lse − x_y is
+    // not (at logits of 1e30, lse rounds to the logit and lse − x_y to 0).
+    const nllSum = !weight && smoothing === 0 ? total : null;
+    const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted, nllSum) : null;
     const base = withGrad ? { loss, grad } : { loss };
     if (!returnZLoss && !wantStats) return withGrad ? base : loss;
     return withExtras(base, returnZLoss ? zTerm : null, stats);
   }
 
   private dense(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean): unknown {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...DENSE, ...GRAD] : DENSE);
+    const o = this.options(method, opts, withGrad ? [...DENSE, ...GRAD] : DENSE, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, undefined);
@@ -504,8 +536,7 @@ export class XentEngine {
   }
 
   private sigmoidFocal(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL);
+    const o = this.options(method, opts, withGrad ? [...SIGMOID_FOCAL, ...GRAD] : SIGMOID_FOCAL, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -522,8 +553,7 @@ export class XentEngine {
   }
 
   private sigmoid(method: string, logits: unknown, rawTargets: unknown, opts: unknown, withGrad: boolean) {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID);
+    const o = this.options(method, opts, withGrad ? [...SIGMOID, ...GRAD] : SIGMOID, logits, rawTargets);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', logits));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -557,13 +587,13 @@ export class XentEngine {
   }
 
   private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, PROB);
+    const o = this.options(method, opts, PROB, rawP, rawQ, 'p', 'q');
     const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
     const f64 = p instanceof Float64Array;
     const c = classesOf(method, o, p.length, Math.max(p.length, 1));
     const n = p.length / c;
-    const q = rawQ === null ? null : sideFloat(method, 'q', this.live(method, 'q', rawQ), f64, p.length);
+    // Only entropy has no q: a null q for crossEntropy / klDivergence is a bad argument, not entropy.
+    const q = method === 'entropy' ? null : sideFloat(method, 'q', this.live(method, 'q', rawQ), f64, p.length);
     const reduction = reductionOf(method, o);
     const unit = logBaseOf(method, o);
     checkProbabilities(method, 'p', p);
@@ -574,8 +604,7 @@ export class XentEngine {
   }
 
   private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
-    const o = optionsObject(method, opts);
-    checkOptionNames(method, o, ROWWISE);
+    const o = this.options(method, opts, ROWWISE, raw);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
@@ -587,8 +616,8 @@ export class XentEngine {
 
 /**
  * The statistics of a sparse call from the kernel's per-row lse and argmax: correctness per
- * row, accuracy, and the perplexity exp(mean −log p_y) with −log p_y = lse − x_y (the target
- * logit x_y, capped as the kernel capped it).
+ * row, accuracy, and the perplexity exp(mean −log p_y) with Σ −log p_y = nllSum when given, else
+ * Σ lse − x_y (the target logit x_y, capped as the kernel capped it).
  */
 function statsOf(
   targetLogits: Float64Array,
@@ -598,6 +627,7 @@ function statsOf(
   lse: FloatArray,
   predicted: Int32Array,
   counted: number,
+  nllSum: number | null,
 ): SoftmaxStats {
   const n = labels.length;
   const correct = new Uint8Array(n);
@@ -620,8 +650,15 @@ function statsOf(
     correctCount,
     counted,
     accuracy: counted === 0 ? 0 : correctCount / counted,
-    perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
+    perplexity: counted === 0 ? 1 : Math.exp((nllSum ?? nll) / counted),
   };
+}
+
+/** The error of view / free given an array the pool does not own (freed, or never allocated). */
+function notOwned(method: 'view' | 'free', pool: ArrayPool, array: unknown): TypeError {
+  const problem = ArrayBuffer.isView(array) ? pool.misuse(array) : null;
+  const takes = method === 'free' ? 'a live array' : 'an array';
+  return new TypeError(problem ? `${method}: the array ${problem}` : `${method}: takes ${takes} from engine.alloc, got ${describe(array)}`);
 }
 
 /** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */

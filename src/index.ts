@@ -7,6 +7,7 @@
 import { XentEngine } from './engine.js';
 import { jsKernels } from './backends/js.js';
 import { createWasmKernels, supportedWasmVariants, type WasmVariant } from './backends/wasm.js';
+import { rankVariants } from './backends/choose.js';
 import { BACKENDS, type BackendName } from './kernels.js';
 import type { Engine, EngineOptions } from './types.js';
 import { describe } from './validate.js';
@@ -20,9 +21,12 @@ export { BACKENDS } from './kernels.js';
 export { mergeRowStates } from './shards.js';
 export type { MergeOptions, MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
 
-/** The backends this runtime runs, best first; 'js' is always last. */
+/**
+ * The backends this runtime runs, fastest first ('auto' takes the first; see backends/choose.ts);
+ * 'js' is always last.
+ */
 export function availableBackends(): BackendName[] {
-  return [...supportedWasmVariants(), 'js'];
+  return [...rankVariants(supportedWasmVariants()), 'js'];
 }
 
 /** Creates an engine synchronously (the wasm module is small enough to compile on the spot). */

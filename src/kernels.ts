@@ -247,6 +247,14 @@ export interface ArrayPool {
   /** The current view of an owned array: itself, or a fresh view after the memory grew. */
   view<T extends FloatArray>(array: T): T;
   free(array: FloatArray): void;
+  /**
+   * Why `array` may not be given to a call, or null: an allocated array that was freed, or a
+   * view of the memory outside the live allocations (freed memory, or the scratch every call
+   * overwrites). Arrays elsewhere are none of the pool's business (null).
+   */
+  misuse(array: ArrayBufferView): string | null;
+  /** Whether any array was ever handed out: until then no argument can lie in the memory. */
+  readonly handedOut: boolean;
 }
 
 /** The backends, best first. */

@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import { type Engine } from '../src/index.js';
+import { BACKENDS, engineFor } from './backends.js';
 import { refSigmoidFocalLoss, refSoftmaxFocalLoss } from './reference.js';
 import {
   type Float,
@@ -132,10 +133,10 @@ function check(engine: Engine, method: string, prec: Precision, k: ReturnType<ty
   expectIdentical(`${ctx} in-place loss`, inPlace.loss, r.loss);
 }
 
-describe.each(availableBackends())('focal losses on %s', (backend) => {
+describe.each(BACKENDS)('focal losses on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   for (const method of ['softmaxFocalLoss', 'softmaxFocalLossWithGrad']) {

@@ -7,7 +7,8 @@
  */
 /// <reference types="vite/client" />
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import { type Engine } from '../src/index.js';
+import { BACKENDS, engineFor } from './backends.js';
 import { compare, floatArray, type GoldenCase, type GoldenFile, type Num } from './golden-helpers.js';
 
 type Opts = Record<string, unknown>;
@@ -80,10 +81,10 @@ describe('golden files of the training extras', () => {
   });
 });
 
-describe.each(availableBackends())('golden vectors of the training extras on %s', (backend) => {
+describe.each(BACKENDS)('golden vectors of the training extras on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   for (const { file, cases } of FILES) {

@@ -37,6 +37,7 @@ import type {
   SparseArgs,
 } from '../kernels.js';
 import { wasmBinaries } from '../wasm/binaries.js';
+import { relaxedMaddFuses } from './choose.js';
 import { relaxedSimdSupported, simdSupported, wasmSupported } from './features.js';
 import { ThreadPool, threadsUnavailable } from '../threads/pool.js';
 import { MAX_PAGES, createSharedMemory, withSharedMemory } from '../threads/shared-module.js';
@@ -90,6 +91,10 @@ export interface WasmKernels extends Kernels {
   owns(array: ArrayBufferView): boolean;
   /** Returns an array from allocF32 / allocF64 (attached or not) to the pool. */
   free(array: FloatArray): void;
+  /** Why `array` may not be given to a call (see ArrayPool.misuse), or null. */
+  misuse(array: ArrayBufferView): string | null;
+  /** Whether allocF32 / allocF64 was ever called. */
+  readonly handedOut: boolean;
 }
 
 const modules = new Map<WasmVariant, WebAssembly.Module>();
@@ -172,6 +177,7 @@ export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptio
 /** The kernel exports; pointers are byte offsets (0 = absent), floats f32 or f64 by prefix. */
 interface KernelExports {
   scratch_base(): number;
+  set_fused_madd(fused: number): void;
   f32_exp(x: number, len: number, out: number): void;
   f32_tanh(x: number, len: number, out: number): void;
   f32_sum(x: number, len: number): number;
@@ -270,6 +276,12 @@ const THREAD_SCRATCH_MAX = 64 << 20;
 
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 
+/**
+ * Threaded instances collected without dispose(): their pools stop (the workers would otherwise
+ * sleep forever, holding their threads and the shared memory).
+ */
+const poolsOfDroppedEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
+
 /** Operand placement for one call: where each lives, and whether it is copied. */
 interface Placement {
   /** Byte offset of the array (in place) or of its scratch region (staged); 0 when absent. */
@@ -292,6 +304,7 @@ class WasmKernelSet implements WasmKernels {
   private readonly gaps: { offset: number; bytes: number }[] = [];
   /** Largest scratch any call has needed, so allocation growth leaves room for it. */
   private scratchHigh = 0;
+  handedOut = false;
   // Views of memory.buffer, re-created in one place (refreshViews) after every growth.
   private u8!: Uint8Array;
   private f32!: Float32Array;
@@ -319,9 +332,16 @@ class WasmKernelSet implements WasmKernels {
     this.memory = threads > 1 ? createSharedMemory() : new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as KernelExports;
+    // The relaxed build's fastest exp is accurate only where relaxed_madd fuses: the same probe
+    // that ranks the builds (choose.ts) tells every instance, the workers' too.
+    const fused = variant === 'relaxed-simd' && relaxedMaddFuses() ? 1 : 0;
+    this.k.set_fused_madd(fused);
     if (threads > 1) {
-      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1);
+      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1, tuning.workerTimeoutMs, [['set_fused_madd', [fused]]]);
       this.k = this.pool.wrap(this.k, lane && lane.k);
+      // An engine dropped without dispose() stops its workers once collected: nothing the pool
+      // or its workers hold leads back here.
+      poolsOfDroppedEngines.register(this, this.pool, this.pool);
     }
     this.base = alignUp(this.k.scratch_base(), ALIGN);
     this.allocTop = this.base;
@@ -339,9 +359,9 @@ class WasmKernelSet implements WasmKernels {
     return array.byteLength === 0 && this.owns(array);
   }
 
-  /** Threads calls may run on: the calling thread and the pool's workers. */
+  /** Threads calls may run on: the calling thread and the pool's workers (those not gone). */
   get threads(): number {
-    return this.pool ? this.pool.workers + 1 : 1;
+    return this.pool ? this.pool.alive + 1 : 1;
   }
 
   /**
@@ -355,6 +375,7 @@ class WasmKernelSet implements WasmKernels {
 
   /** Stops the workers; later calls run on the calling thread. */
   dispose(): void {
+    if (this.pool) poolsOfDroppedEngines.unregister(this.pool);
     this.pool?.dispose();
     this.pool = null;
   }
@@ -436,6 +457,17 @@ class WasmKernelSet implements WasmKernels {
     return this.blocks.get(array as FloatArray)?.live === true;
   }
 
+  misuse(array: ArrayBufferView): string | null {
+    const block = this.blocks.get(array as FloatArray);
+    if (block) return block.live ? null : 'was freed (engine.free)';
+    if (!(array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer)))) return null;
+    // A view inside the live allocations (a subarray of an engine.alloc array) is used in place.
+    const start = array.byteOffset;
+    const end = start + array.byteLength;
+    if (start >= this.base && end <= this.allocTop && this.gaps.every((g) => end <= g.offset || start >= g.offset + g.bytes)) return null;
+    return "is a view of the engine's memory outside its live engine.alloc arrays (freed memory, or the scratch every call overwrites)";
+  }
+
   /** The zero-copy surface the front exposes as engine.alloc / view / free. */
   get arrays(): ArrayPool {
     return this;
@@ -445,7 +477,8 @@ class WasmKernelSet implements WasmKernels {
     const block = this.blocks.get(array);
     if (!block || !block.live) throw new Error('xent: free() takes a live array from allocF32 / allocF64');
     block.live = false;
-    this.gaps.push({ offset: block.offset, bytes: alignUp(block.bytes, ALIGN) });
+    // The bytes alloc() took: an empty array takes one alignment unit (which freeing gave back as 0 bytes, leaking it).
+    this.gaps.push({ offset: block.offset, bytes: alignUp(Math.max(block.bytes, 1), ALIGN) });
     this.gaps.sort((a, b) => a.offset - b.offset);
     for (let i = this.gaps.length - 1; i > 0; i--) {
       const prev = this.gaps[i - 1];
@@ -463,6 +496,7 @@ class WasmKernelSet implements WasmKernels {
 
   /** First fit in the freed gaps, else at the top; zero-filled. */
   private alloc(bytes: number): number {
+    this.handedOut = true;
     const size = alignUp(Math.max(bytes, 1), ALIGN);
     let offset = -1;
     for (let i = 0; i < this.gaps.length; i++) {
@@ -671,7 +705,7 @@ class WasmKernelSet implements WasmKernels {
           a.set(this.viewFor(a).subarray(from, from + rows * per), r0 * per);
         }
       },
-    });
+    }, rowsPerBlock * perRow);
   }
 
   // ---- Kernels ---------------------------------------------------------------------------

@@ -7,9 +7,10 @@
 //   STAGED   blocks published (their inputs staged and their call recorded)
 //   CLAIMED  blocks claimed by some thread; a block b is claimed by compare-exchange b → b + 1
 //   STOP     1 when the pool is disposed
-//   READY    workers that have instantiated the kernels
-//   FAILED   1 if a kernel call threw in a worker
+//   FAILED   1 if a kernel call threw in a worker; 2 if a worker failed outside a kernel (and stopped)
 //   DONE + s (b + 1) once block b, held in slot s = b mod slotCount, has its result
+//   DONE + slotCount + w   worker w's state: 0 starting, 1 running (kernels instantiated), 2 gone
+//            (set by the worker when it fails, by the calling thread when it sees the worker exit)
 // - slots, Float64Array: slotCount slots of SLOT_WIDTH numbers: the export's index, up to
 //   MAX_ARGS arguments (unused ones 0), and the result last.
 
@@ -18,7 +19,6 @@ export const CONTROL = {
   STAGED: 0,
   CLAIMED: 1,
   STOP: 2,
-  READY: 3,
   FAILED: 4,
   /** The done flags start a cache line after the counters. */
   DONE: 16,
@@ -32,4 +32,7 @@ export const CONTROL = {
   /** How long the calling thread polls for a worker's block before it sleeps (ms). */
   WAIT_SPIN_MS: 0.05,
   MAX_ARGS: 18,
+  /** Worker states (DONE + slotCount + w). */
+  RUNNING: 1,
+  GONE: 2,
 } as const;

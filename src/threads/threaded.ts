@@ -25,6 +25,11 @@ export interface ThreadTuning {
   minElements: number;
   /** Elements (of the widest row-array) per block of a threaded call. */
   blockElements: number;
+  /**
+   * How long the calling thread waits for a block a worker holds (plus 1 µs per element of the
+   * block) before it takes the worker for gone, fails the call and stops the workers.
+   */
+  workerTimeoutMs: number;
 }
 
 // Measured on a 2-core VM (`npx tsx bench/threads.ts`, with and without --gap): a worker asleep
@@ -34,7 +39,9 @@ export interface ThreadTuning {
 // 2^16 logits (256 KiB of f32) costs a few µs to stage, record and claim against ~40 µs of
 // kernel.
 /** The tuning of every threaded engine (tests cut calls finer). */
-export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16 };
+// A block takes microseconds to milliseconds; a worker preempted on a busy machine is back within
+// tens of milliseconds. Two seconds only ever expire for a worker that is gone.
+export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16, workerTimeoutMs: 2000 };
 
 /** The shared instance: a WasmKernels with a pool, that can tell the arrays in its memory. */
 export interface SharedWasmKernels extends WasmKernels {
@@ -165,6 +172,14 @@ export class ThreadedKernels implements WasmKernels {
 
   owns(array: ArrayBufferView): boolean {
     return this.shared.owns(array);
+  }
+
+  misuse(array: ArrayBufferView): string | null {
+    return this.shared.misuse(array);
+  }
+
+  get handedOut(): boolean {
+    return this.shared.handedOut;
   }
 
   free(array: FloatArray): void {
