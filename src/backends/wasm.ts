@@ -37,6 +37,7 @@ import type {
   SparseArgs,
 } from '../kernels.js';
 import { wasmBinaries } from '../wasm/binaries.js';
+import { relaxedMaddFuses } from './choose.js';
 import { relaxedSimdSupported, simdSupported, wasmSupported } from './features.js';
 import { ThreadPool, threadsUnavailable } from '../threads/pool.js';
 import { MAX_PAGES, createSharedMemory, withSharedMemory } from '../threads/shared-module.js';
@@ -176,6 +177,7 @@ export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptio
 /** The kernel exports; pointers are byte offsets (0 = absent), floats f32 or f64 by prefix. */
 interface KernelExports {
   scratch_base(): number;
+  set_fused_madd(fused: number): void;
   f32_exp(x: number, len: number, out: number): void;
   f32_tanh(x: number, len: number, out: number): void;
   f32_sum(x: number, len: number): number;
@@ -330,8 +332,12 @@ class WasmKernelSet implements WasmKernels {
     this.memory = threads > 1 ? createSharedMemory() : new WebAssembly.Memory({ initial: 1 });
     const instance = new WebAssembly.Instance(mod, { env: { memory: this.memory } });
     this.k = instance.exports as unknown as KernelExports;
+    // The relaxed build's fastest exp is accurate only where relaxed_madd fuses: the same probe
+    // that ranks the builds (choose.ts) tells every instance, the workers' too.
+    const fused = variant === 'relaxed-simd' && relaxedMaddFuses() ? 1 : 0;
+    this.k.set_fused_madd(fused);
     if (threads > 1) {
-      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1, tuning.workerTimeoutMs);
+      this.pool = new ThreadPool(mod, this.memory, instance.exports, threads - 1, tuning.workerTimeoutMs, [['set_fused_madd', [fused]]]);
       this.k = this.pool.wrap(this.k, lane && lane.k);
       // An engine dropped without dispose() stops its workers once collected: nothing the pool
       // or its workers hold leads back here.

@@ -35,6 +35,8 @@ interface WorkerInit {
   names: string[];
   /** The worker's number: its state is control[DONE + slotCount + index]. */
   index: number;
+  /** Exports the worker calls, with these arguments, once instantiated (the kernels' settings). */
+  setup: [string, number[]][];
 }
 
 /** The two ways to start a worker. */
@@ -168,10 +170,12 @@ export class ThreadPool {
   /**
    * @param timeoutMs How long the calling thread waits for a block a worker holds (plus 1 µs per
    *   element of the block) before it takes the worker for gone.
+   * @param setup Exports each worker calls once instantiated, with their arguments: the settings
+   *   the calling thread gave its own instance.
    */
   constructor(
     module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, workers: number,
-    private readonly timeoutMs: number,
+    private readonly timeoutMs: number, setup: [string, number[]][] = [],
   ) {
     this.workers = workers;
     let slots = 2;
@@ -183,7 +187,7 @@ export class ThreadPool {
     this.fns = this.names.map((k) => exports[k] as KernelFn);
     const init = {
       module, memory, control: this.ctl.buffer as SharedArrayBuffer, slots: this.slots.buffer as SharedArrayBuffer,
-      slotCount: slots, names: this.names,
+      slotCount: slots, names: this.names, setup,
     };
     // The handlers hold the control memory, not the pool, so that a dropped engine's pool can be collected.
     const ctl = this.ctl;
