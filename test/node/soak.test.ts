@@ -22,14 +22,18 @@ interface Memory {
 
 test(`${CALLS} mixed calls on one engine: memory stays where the largest call left it, answers stay right`, () => {
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', RUN, String(CALLS)], { encoding: 'utf8', timeout: 600_000 });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { checks: number; problems: string[]; warm: Memory; end: Memory };
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { checks: number; problems: string[]; warm: Memory; mid: Memory; end: Memory };
   expect(r.problems).toEqual([]);
   expect(r.checks).toBeGreaterThanOrEqual(Math.floor(CALLS / 500) - 1);
   // The WebAssembly memories (the one-thread lane's, the shared one) hold what the largest call
   // needed (it stages about 1.2 MB per array) and not a byte more after it.
   expect(r.end.wasm).toEqual(r.warm.wasm);
   expect(r.end.wasm[0] + r.end.wasm[1]).toBeLessThanOrEqual(8 * 2 ** 20);
-  // MiB, after gc: the allocator's and the heap's slack, nothing that grows with the calls.
-  expect(r.end.rss - r.warm.rss).toBeLessThan(16);
+  // MiB, after gc. After the warm-up RSS settles by a runtime's own slack (6-22 MiB measured:
+  // Node 20 to 26, 100,000 to 300,000 calls, the same for both counts), so what the test holds
+  // is that the second half of the calls adds nothing a leak would: a leak grows with the calls.
+  expect(r.end.rss - r.warm.rss).toBeLessThan(40);
+  expect(r.end.rss - r.mid.rss).toBeLessThan(8);
   expect(r.end.heap - r.warm.heap).toBeLessThan(4);
+  expect(r.end.heap - r.mid.heap).toBeLessThan(2);
 }, 600_000);
