@@ -7,6 +7,8 @@
 //   node --experimental-wasm-relaxed-simd --import tsx scripts/wasm-throughput.ts relaxed-simd
 
 import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+import { SUM_F32 } from '../src/kernels/diagnostics.js';
+import { SPARSE_XENT } from '../src/losses/softmax-cross-entropy.js';
 
 const args = process.argv.slice(2);
 const repsAt = args.indexOf('--reps');
@@ -26,9 +28,9 @@ for (const variant of supportedWasmVariants()) {
     xm.set(xj);
     const labels = new Int32Array(n).map(() => Math.floor(Math.random() * c));
     const sparse = (logits: Float32Array, grad: Float32Array | null) =>
-      k.sparse({ logits, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
+      k.run(SPARSE_XENT, { logits, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
     const tasks: Record<string, () => unknown> = {
-      floor: () => k.sumF32(xm),
+      floor: () => k.run(SUM_F32, { x: xm, n: xm.length, c: 1 }),
       'zero-copy loss': () => sparse(xm, null),
       'zero-copy loss+grad': () => sparse(xm, gm),
       'staged loss': () => sparse(xj, null),

@@ -2,8 +2,16 @@
  * The front: options, validation, labels, reductions and gradient scales, written once over the
  * `Kernels` interface so that every backend returns the same numbers and fails the same way.
  */
-import type { BackendName, FloatArray, Kernels } from './kernels.js';
+import type { BackendName, FloatArray, Kernels } from './kernels/kernel.js';
 import type { Loss, LossWithGrad, Reduction, SoftmaxStats } from './types.js';
+import { SPARSE_XENT } from './losses/softmax-cross-entropy.js';
+import { DENSE_XENT } from './losses/softmax-cross-entropy-dense.js';
+import { SIGMOID_XENT } from './losses/sigmoid-cross-entropy.js';
+import { SIGMOID_FOCAL as SIGMOID_FOCAL_LOSS } from './losses/sigmoid-focal-loss.js';
+import { CROSS_ENTROPY, ENTROPY, KL_DIVERGENCE, type ProbArgs } from './losses/probabilities.js';
+import { LOG_SOFTMAX, SOFTMAX, type RowwiseArgs } from './losses/softmax.js';
+import { EXP_SCALE, ROW_STATES as ROW_STATES_KERNEL } from './kernels/row-states.js';
+import type { Kernel } from './kernels/kernel.js';
 import {
   type MergedRowStates,
   type PartialLoss,
@@ -301,23 +309,23 @@ export class XentEngine {
   }
 
   crossEntropy(p: unknown, q: unknown, opts?: unknown): Loss {
-    return this.prob('crossEntropy', p, q, opts, (a) => this.kernels.crossEntropy(a));
+    return this.prob('crossEntropy', p, q, opts, CROSS_ENTROPY);
   }
 
   entropy(p: unknown, opts?: unknown): Loss {
-    return this.prob('entropy', p, null, opts, (a) => this.kernels.entropy(a));
+    return this.prob('entropy', p, null, opts, ENTROPY);
   }
 
   klDivergence(p: unknown, q: unknown, opts?: unknown): Loss {
-    return this.prob('klDivergence', p, q, opts, (a) => this.kernels.klDivergence(a));
+    return this.prob('klDivergence', p, q, opts, KL_DIVERGENCE);
   }
 
   softmax(logits: unknown, opts?: unknown): FloatArray {
-    return this.rowwise('softmax', logits, opts, (a) => this.kernels.softmax(a));
+    return this.rowwise('softmax', logits, opts, SOFTMAX);
   }
 
   logSoftmax(logits: unknown, opts?: unknown): FloatArray {
-    return this.rowwise('logSoftmax', logits, opts, (a) => this.kernels.logSoftmax(a));
+    return this.rowwise('logSoftmax', logits, opts, LOG_SOFTMAX);
   }
 
   // ---- shards that combine exactly (src/shards.ts) -------------------------------------------
@@ -373,7 +381,7 @@ export class XentEngine {
     const max = new Float64Array(n);
     const sumExp = new Float64Array(n);
     const weightedShift = smoothing > 0 ? new Float64Array(n) : null;
-    this.kernels.rowStates({ x, n, c, weight, max, sumExp, weightedShift });
+    this.kernels.run(ROW_STATES_KERNEL, { x, n, c, weight, max, sumExp, weightedShift });
     let weightSum = c;
     if (weight) {
       weightSum = 0;
@@ -405,7 +413,7 @@ export class XentEngine {
     const { gradScale, scales } = gradScaleOf(method, o.gradOutput, merged.reduction, n, merged.denominator, f64);
     const rowScale = (r: number) => (scales ? scales[r] : gradScale);
     const { shift, alpha, beta } = shardGradCoefficients(state, merged, rowScale);
-    this.kernels.expScale({ x, n, c, shift, alpha, beta, weight, out: grad });
+    this.kernels.run(EXP_SCALE, { x, n, c, shift, alpha, beta, weight, out: grad });
     finishShardGrad(grad, state, merged, rowScale);
     return grad;
   }
@@ -456,7 +464,7 @@ export class XentEngine {
       targetLogits = new Float64Array(n);
       for (let i = 0; i < n; i++) if (labels[i] !== ignore) targetLogits[i] = x[i * c + labels[i]];
     }
-    const total = this.kernels.sparse({
+    const total = this.kernels.run(SPARSE_XENT, {
       logits: x, labels, n, c, weight: lossWeight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale,
       softcap, zLoss, zGradScale, focalGamma: gamma, rowLse, rowArgmax,
     });
@@ -490,7 +498,7 @@ export class XentEngine {
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
     const rowLse = zLoss > 0 ? newFloat(f64, n) : null;
     const { grad, gradScale, zGradScale, scales: rowScale } = this.gradSetup(method, o, withGrad, f64, x, [targets, weight], reduction, n, n);
-    const total = this.kernels.dense({ logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale, softcap, zLoss, zGradScale, rowLse });
+    const total = this.kernels.run(DENSE_XENT, { logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale, softcap, zLoss, zGradScale, rowLse });
     // PyTorch's probability-target mean divides by N, whatever the weights.
     let loss = reduce(total, reduction, n, rowLoss);
     let zTerm: Loss | null = null;
@@ -517,7 +525,7 @@ export class XentEngine {
     const count = x.length;
     const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
     const { grad, gradScale, scales: elemScale } = this.gradSetup(method, o, withGrad, f64, x, [targets], reduction, count, count);
-    const total = this.kernels.sigmoidFocal({ logits: x, targets, n, c, gamma, alpha, elemLoss, grad, gradScale, elemScale });
+    const total = this.kernels.run(SIGMOID_FOCAL_LOSS, { logits: x, targets, n, c, gamma, alpha, elemLoss, grad, gradScale, elemScale });
     return { loss: reduce(total, reduction, count, elemLoss), grad };
   }
 
@@ -552,11 +560,11 @@ export class XentEngine {
     const count = x.length;
     const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
     const { grad, gradScale, scales: elemScale } = this.gradSetup(method, o, withGrad, f64, x, [targets, weight, posWeight], reduction, count, count);
-    const total = this.kernels.sigmoid({ logits: x, targets, n, c, weight, weightPerElement, posWeight, elemLoss, grad, gradScale, elemScale });
+    const total = this.kernels.run(SIGMOID_XENT, { logits: x, targets, n, c, weight, weightPerElement, posWeight, elemLoss, grad, gradScale, elemScale });
     return { loss: reduce(total, reduction, count, elemLoss), grad };
   }
 
-  private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: (a: Parameters<Kernels['entropy']>[0]) => number): Loss {
+  private prob(method: string, rawP: unknown, rawQ: unknown, opts: unknown, kernel: Kernel<ProbArgs>): Loss {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, PROB);
     const p = mainFloat(method, 'p', this.live(method, 'p', rawP));
@@ -569,18 +577,18 @@ export class XentEngine {
     checkProbabilities(method, 'p', p);
     if (q) checkProbabilities(method, 'q', q);
     const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
-    const total = kernel({ p, q, n, c, rowLoss });
+    const total = this.kernels.run(kernel, { p, q, n, c, rowLoss });
     return reduce(total, reduction, n, rowLoss, unit);
   }
 
-  private rowwise(method: string, raw: unknown, opts: unknown, kernel: (a: Parameters<Kernels['softmax']>[0]) => void): FloatArray {
+  private rowwise(method: string, raw: unknown, opts: unknown, kernel: Kernel<RowwiseArgs>): FloatArray {
     const o = optionsObject(method, opts);
     checkOptionNames(method, o, ROWWISE);
     const x = mainFloat(method, 'logits', this.live(method, 'logits', raw));
     const f64 = x instanceof Float64Array;
     const c = classesOf(method, o, x.length, Math.max(x.length, 1));
     const out = o.out === undefined ? newFloat(f64, x.length) : outputArray(method, 'out', this.live(method, 'out', o.out), f64, x.length, x, []);
-    kernel({ x, n: x.length / c, c, out });
+    this.kernels.run(kernel, { x, n: x.length / c, c, out });
     return out;
   }
 }

@@ -7,7 +7,7 @@
 import { XentEngine } from './engine.js';
 import { jsKernels } from './backends/js.js';
 import { createWasmKernels, supportedWasmVariants, type WasmVariant } from './backends/wasm.js';
-import { BACKENDS, type BackendName } from './kernels.js';
+import { BACKENDS, type BackendName } from './kernels/kernel.js';
 import type { Engine, EngineOptions } from './types.js';
 import { describe } from './validate.js';
 import { preloadThreads } from './threads/pool.js';
@@ -16,7 +16,7 @@ import { preloadThreads } from './threads/pool.js';
 const MAX_THREADS = 256;
 
 export type * from './types.js';
-export { BACKENDS } from './kernels.js';
+export { BACKENDS } from './kernels/kernel.js';
 export { mergeRowStates } from './shards.js';
 export type { MergeOptions, MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
 

@@ -1,7 +1,7 @@
-import type { BackendName } from './kernels.js';
+import type { BackendName } from './kernels/kernel.js';
 import type { MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
 
-export type { BackendName } from './kernels.js';
+export type { BackendName } from './kernels/kernel.js';
 
 /** A float input: Float32Array is the fast path; Float64Array computes in float64; number[] is read as float32. */
 export type FloatInput = Float32Array | Float64Array | readonly number[];

@@ -2,7 +2,7 @@
  * Validation and coercion shared by every backend: each bad input fails here, before any kernel
  * runs, with the same TypeError or RangeError whatever the backend.
  */
-import type { FloatArray } from './kernels.js';
+import type { FloatArray } from './kernels/kernel.js';
 import type { Reduction } from './types.js';
 
 /** Every option name the engine knows; a method accepts a subset. */

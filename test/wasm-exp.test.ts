@@ -1,6 +1,7 @@
 // The kernels' own f32 exp (assembly/exp.ts) against Math.exp in float64, on every build this
 // runtime can run: relative error ≤ 5e-7 wherever e^x is a normal float, and the edge values.
 import { describe, expect, it } from 'vitest';
+import { EXP_F32 } from '../src/kernels/diagnostics.js';
 import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
 
 const BOUND = 5e-7;
@@ -34,7 +35,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     let worstX = 0;
     for (const x of [sweep(-87.3, 88.7, 1 << 21), sweep(-1, 1, 1 << 18), everyFloatNear(-0.35, 1 << 18), everyFloatNear(0.1, 1 << 18)]) {
       const out = new Float32Array(x.length);
-      k.expF32(x, out);
+      k.run(EXP_F32, { x: x, out: out, n: x.length, c: 1 });
       for (let i = 0; i < x.length; i++) {
         const want = Math.exp(x[i]);
         if (want < FLT_MIN || want > FLT_MAX) continue;
@@ -53,7 +54,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     const k = createWasmKernels(variant);
     const x = new Float32Array([-Infinity, -1000, -110, -104, 88.8, 89, 1000, Infinity, NaN, 0, -0, -100, -95, 88.72]);
     const out = new Float32Array(x.length);
-    k.expF32(x, out);
+    k.run(EXP_F32, { x: x, out: out, n: x.length, c: 1 });
     expect(Array.from(out.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(out.subarray(4, 8))).toEqual([Infinity, Infinity, Infinity, Infinity]);
     expect(out[8]).toBeNaN();

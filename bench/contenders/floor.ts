@@ -11,6 +11,7 @@ export const floorFamily: Family = {
   name: 'floor (xent wasm kernels)',
   async load() {
     const { createWasmKernels, supportedWasmVariants } = await import('../../src/backends/wasm.js');
+    const { SUM_F32 } = await import('../../src/kernels/diagnostics.js');
     const variants = supportedWasmVariants();
     const variant = variants.includes('simd') ? 'simd' : variants[variants.length - 1];
     if (!variant) throw new Error('no WebAssembly here');
@@ -28,7 +29,7 @@ export const floorFamily: Family = {
       async prepare(p) {
         const { array, release } = inMemory(p.logits.length);
         array.set(p.logits);
-        return { call: () => ({ loss: kernels.sumF32(array) }), release };
+        return { call: () => ({ loss: kernels.run(SUM_F32, { x: array, n: array.length, c: 1 }) }), release };
       },
     };
     const copy: Contender = {

@@ -10,8 +10,9 @@
 //   READY    workers that have instantiated the kernels
 //   FAILED   1 if a kernel call threw in a worker
 //   DONE + s (b + 1) once block b, held in slot s = b mod slotCount, has its result
-// - slots, Float64Array: slotCount slots of SLOT_WIDTH numbers: the export's index, up to
-//   MAX_ARGS arguments (unused ones 0), and the result last.
+// - slots, Float64Array: slotCount slots of `width` numbers each, a block's call descriptor: the
+//   export's index, its arguments (as many as that export takes), and the result last. The width
+//   is 2 + the most arguments any export of the build takes.
 
 /** The control memory's layout (above). */
 export const CONTROL = {
@@ -22,7 +23,6 @@ export const CONTROL = {
   FAILED: 4,
   /** The done flags start a cache line after the counters. */
   DONE: 16,
-  SLOT_WIDTH: 20,
   /**
    * How long an idle worker polls for the next block before it sleeps in Atomics.wait (ms):
    * longer than the calling thread takes to stage a block, so that a call's blocks find it
@@ -31,5 +31,4 @@ export const CONTROL = {
   SPIN_MS: 0.1,
   /** How long the calling thread polls for a worker's block before it sleeps (ms). */
   WAIT_SPIN_MS: 0.05,
-  MAX_ARGS: 18,
 } as const;
