@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, engineFor, untyped } from './backends.js';
 import { refSigmoidFocalLoss, refSoftmaxFocalLoss } from './reference.js';
 import {
   type Float,
@@ -30,7 +31,7 @@ import {
 } from './extras-cases.js';
 
 type Call = (...args: unknown[]) => { loss: number | Float; grad: Float } | number | Float;
-const call = (e: Engine, method: string): Call => (e as unknown as Record<string, Call>)[method].bind(e);
+const call = (e: Engine, method: string): Call => untyped(e)[method];
 
 const gammaArb = fc.constantFrom(0, 0.5, 1, 2, 2, 3.7);
 
@@ -132,10 +133,10 @@ function check(engine: Engine, method: string, prec: Precision, k: ReturnType<ty
   expectIdentical(`${ctx} in-place loss`, inPlace.loss, r.loss);
 }
 
-describe.each(availableBackends())('focal losses on %s', (backend) => {
+describe.each(BACKENDS)('focal losses on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   for (const method of ['softmaxFocalLoss', 'softmaxFocalLossWithGrad']) {

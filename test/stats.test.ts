@@ -7,7 +7,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine, type SoftmaxStats } from '../src/index.js';
+import type { Engine, SoftmaxStats } from '../src/index.js';
+import { BACKENDS, engineFor } from './backends.js';
 import { argmaxRow, refSoftmaxCrossEntropy } from './reference.js';
 import {
   type LogitParams,
@@ -91,10 +92,10 @@ function check(engine: Engine, p: Params): void {
   expectStats(ctx, got.stats, ref.stats, p.prec, p.softcap && p.prec !== 'f64' ? Math.max(1, p.softcap / 10) : 1);
 }
 
-describe.each(availableBackends())('stats on %s', (backend) => {
+describe.each(BACKENDS)('stats on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   it('equal the float64 reference, with every other option, loss-only and with the gradient (in place too)', () =>

@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, createEngine, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, engineFor, untyped } from './backends.js';
 import { refSoftmaxCrossEntropy, refSoftmaxCrossEntropyDense } from './reference.js';
 import {
   type Float,
@@ -31,7 +32,7 @@ import {
 } from './extras-cases.js';
 
 type Call = (...args: unknown[]) => Record<string, unknown> | number | Float;
-const call = (e: Engine, method: string): Call => (e as unknown as Record<string, Call>)[method].bind(e);
+const call = (e: Engine, method: string): Call => untyped(e)[method];
 
 interface Params {
   prec: Precision;
@@ -134,10 +135,10 @@ function check(engine: Engine, method: string, p: Params): void {
   }
 }
 
-describe.each(availableBackends())('zLoss and softcap on %s', (backend) => {
+describe.each(BACKENDS)('zLoss and softcap on %s', (backend) => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await createEngine({ backend });
+    engine = await engineFor(backend);
   });
 
   for (const method of ['softmaxCrossEntropy', 'softmaxCrossEntropyWithGrad', 'softmaxCrossEntropyDense', 'softmaxCrossEntropyDenseWithGrad']) {

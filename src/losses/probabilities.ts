@@ -1,7 +1,22 @@
 /**
- * Cross-entropy, entropy and KL divergence on probabilities, per row: their kernels.
+ * crossEntropy, entropy, klDivergence: the seed formulas on probabilities, per row, in nats or
+ * bits (`base`).
  */
+import type { Call } from '../front/call.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import { describe } from '../front/describe.js';
+import type { Front } from '../front/front.js';
+import { newFloat } from '../front/operands.js';
+import { CLASSES, REDUCTION, option, options } from '../front/options.js';
+import { reduce } from '../front/reduce.js';
 import { type FloatArray, type Kernel, type Param, operand, scalar } from '../kernels/kernel.js';
+import type { FloatInput, FloatOutput, Loss, ReduceOptions } from '../types.js';
+
+/** Options of the probability-space functions. */
+export interface ProbOptions extends ReduceOptions {
+  /** Logarithm base: 'e' (nats, default) or 2 (bits). */
+  base?: 'e' | 2;
+}
 
 /** Row-wise functions on probabilities, natural log; 0·log(anything) = 0. */
 export interface ProbArgs<F extends FloatArray = FloatArray> {
@@ -61,3 +76,68 @@ export const KL_DIVERGENCE: Kernel<ProbArgs> = {
   params: probParams(true),
   js: (a) => probRows(a, (p, q) => p * (Math.log(p) - Math.log(q))),
 };
+
+/** options.base: the divisor that turns nats into the requested unit. */
+const BASE = option('base', [], (method, b) => {
+  if (b === undefined || b === 'e') return 1;
+  if (b === 2) return Math.LN2;
+  throw new RangeError(`${method}: base must be 'e' or 2, got ${describe(b)}`);
+});
+
+const PROB_OPTIONS = options(CLASSES, REDUCTION, BASE);
+
+/** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */
+function checkProbabilities(method: string, name: string, p: FloatArray): void {
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${method}: ${name}[${i}] = ${v} is not a probability in [0, 1]`);
+  }
+}
+
+function run(call: Call, rawP: unknown, rawQ: unknown, kernel: Kernel<ProbArgs>): Loss {
+  const { method } = call;
+  const { x: p, f64, n, c } = call.rows('p', rawP, 'one row');
+  const q = rawQ === null ? null : call.side('q', rawQ, f64, p.length);
+  const reduction = call.get(REDUCTION);
+  const unit = call.get(BASE);
+  checkProbabilities(method, 'p', p);
+  if (q) checkProbabilities(method, 'q', q);
+  const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
+  const total = call.run(kernel, { p, q, n, c, rowLoss });
+  return reduce(total, reduction, n, rowLoss, unit);
+}
+
+/** −Σ p log q per row, on probabilities (the seed formula). */
+function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+function crossEntropyMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
+function crossEntropyMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
+  return run(this.begin('crossEntropy', PROB_OPTIONS, opts, false), p, q, CROSS_ENTROPY);
+}
+
+/** −Σ p log p per row: the uncertainty of one distribution. */
+function entropyMethod(p: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+function entropyMethod(p: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+function entropyMethod(p: FloatInput, opts?: ProbOptions): Loss;
+function entropyMethod(this: Front, p: unknown, opts?: unknown): Loss {
+  return run(this.begin('entropy', PROB_OPTIONS, opts, false), p, null, ENTROPY);
+}
+
+/** KL(p ‖ q) = Σ p (log p − log q) per row. */
+function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+function klDivergenceMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
+function klDivergenceMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
+  return run(this.begin('klDivergence', PROB_OPTIONS, opts, false), p, q, KL_DIVERGENCE);
+}
+
+export default {
+  methods: { crossEntropy: crossEntropyMethod, entropy: entropyMethod, klDivergence: klDivergenceMethod },
+};
+
+/** `engine.crossEntropy` on the default engine. */
+export const crossEntropy = crossEntropyMethod.bind(DEFAULT_FRONT);
+/** `engine.entropy` on the default engine. */
+export const entropy = entropyMethod.bind(DEFAULT_FRONT);
+/** `engine.klDivergence` on the default engine. */
+export const klDivergence = klDivergenceMethod.bind(DEFAULT_FRONT);

@@ -1,9 +1,25 @@
 /**
- * Binary cross-entropy with logits, elementwise (PyTorch `binary_cross_entropy_with_logits`):
- * its kernel.
+ * sigmoidCrossEntropy(+WithGrad): binary cross-entropy with logits, elementwise (PyTorch
+ * `binary_cross_entropy_with_logits`), with per-class or per-element weights and posWeight.
  */
 import { expNonPositive } from '../backends/js.js';
+import type { Call } from '../front/call.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import { describe } from '../front/describe.js';
+import type { Front } from '../front/front.js';
+import { checkFinite, newFloat } from '../front/operands.js';
+import { CLASSES, REDUCTION, WEIGHT, option, options } from '../front/options.js';
+import { reduce } from '../front/reduce.js';
 import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import type { FloatInput, FloatOutput, GradOptions, Loss, LossWithGrad, ReduceOptions } from '../types.js';
+
+/** Options of `sigmoidCrossEntropy` (PyTorch `binary_cross_entropy_with_logits`). */
+export interface SigmoidOptions extends ReduceOptions {
+  /** Per-class (length C) or per-element (length N·C) weights. */
+  weight?: FloatInput;
+  /** Weight of positive examples: a number, or one per class (length C). */
+  posWeight?: number | FloatInput;
+}
 
 /** Binary cross-entropy with logits, elementwise (PyTorch `binary_cross_entropy_with_logits`). */
 export interface SigmoidArgs<F extends FloatArray = FloatArray> {
@@ -65,3 +81,67 @@ export const SIGMOID_XENT: Kernel<SigmoidArgs> = {
   ],
   js: sigmoidJs,
 };
+
+/** Weight of positive examples: a number, or one per class. */
+const POS_WEIGHT = option('posWeight', ['posweight', 'posweights']);
+
+const SIGMOID_OPTIONS = options(CLASSES, REDUCTION, WEIGHT, POS_WEIGHT);
+
+function run(call: Call, logits: unknown, rawTargets: unknown): Loss | LossWithGrad {
+  const { method } = call;
+  const { x, f64, n, c } = call.rows('logits', logits, 'one row');
+  const targets = call.side('targets', rawTargets, f64, x.length);
+  const reduction = call.get(REDUCTION);
+  let weight: FloatArray | null = null;
+  let weightPerElement = false;
+  const rawWeight = call.o.weight;
+  if (rawWeight !== undefined) {
+    const len = (rawWeight as { length?: unknown }).length;
+    weightPerElement = len === x.length && len !== c;
+    if (len !== c && len !== x.length) {
+      throw new RangeError(`${method}: weight has length ${describe(len)}, expected ${c} (one per class) or ${x.length} (one per element)`);
+    }
+    weight = call.side('weight', rawWeight, f64, weightPerElement ? x.length : c);
+    checkFinite(method, 'weight', weight);
+  }
+  let posWeight: FloatArray | null = null;
+  const rawPos = call.o.posWeight;
+  if (typeof rawPos === 'number') {
+    if (!Number.isFinite(rawPos)) throw new RangeError(`${method}: posWeight must be finite, got ${rawPos}`);
+    posWeight = newFloat(f64, c).fill(rawPos);
+  } else if (rawPos !== undefined) {
+    posWeight = call.side('posWeight', rawPos, f64, c);
+    checkFinite(method, 'posWeight', posWeight);
+  }
+  const count = x.length;
+  const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
+  const { grad, gradScale, scales: elemScale } = call.gradient(x, f64, [targets, weight, posWeight], reduction, count, count);
+  const total = call.run(SIGMOID_XENT, { logits: x, targets, n, c, weight, weightPerElement, posWeight, elemLoss, grad, gradScale, elemScale });
+  const loss = reduce(total, reduction, count, elemLoss);
+  return grad ? { loss, grad } : loss;
+}
+
+/** Binary cross-entropy with logits, elementwise. */
+function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & { reduction?: 'mean' | 'sum' }): number;
+function lossMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & { reduction: 'none' }): FloatOutput;
+function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions): Loss;
+function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+  return run(this.begin('sigmoidCrossEntropy', SIGMOID_OPTIONS, opts, false), logits, targets);
+}
+
+/** Binary cross-entropy with logits and its gradient: `{ loss, grad }`. */
+function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions & { reduction?: 'mean' | 'sum' }): LossWithGrad<number>;
+function gradMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & GradOptions & { reduction: 'none' }): LossWithGrad<FloatOutput>;
+function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions): LossWithGrad;
+function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+  return run(this.begin('sigmoidCrossEntropyWithGrad', SIGMOID_OPTIONS, opts, true), logits, targets);
+}
+
+export default {
+  methods: { sigmoidCrossEntropy: lossMethod, sigmoidCrossEntropyWithGrad: gradMethod },
+};
+
+/** `engine.sigmoidCrossEntropy` on the default engine. */
+export const sigmoidCrossEntropy = lossMethod.bind(DEFAULT_FRONT);
+/** `engine.sigmoidCrossEntropyWithGrad` on the default engine. */
+export const sigmoidCrossEntropyWithGrad = gradMethod.bind(DEFAULT_FRONT);

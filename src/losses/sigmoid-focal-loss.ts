@@ -1,8 +1,25 @@
 /**
- * Sigmoid focal loss, elementwise (torchvision.ops.sigmoid_focal_loss): its kernel.
+ * sigmoidFocalLoss(+WithGrad): the elementwise sigmoid focal loss of torchvision
+ * (`torchvision.ops.sigmoid_focal_loss`), default reduction 'mean'.
  */
 import { expNonPositive } from '../backends/js.js';
+import type { Call } from '../front/call.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import { describe } from '../front/describe.js';
+import type { Front } from '../front/front.js';
+import { newFloat } from '../front/operands.js';
+import { CLASSES, GAMMA, REDUCTION, option, options } from '../front/options.js';
+import { reduce } from '../front/reduce.js';
 import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import type { Checked, FloatInput, GradOptions, Loss, LossWithGrad, ReduceOptions, ReducedLoss } from '../types.js';
+
+/** Options of `sigmoidFocalLoss` (torchvision.ops.sigmoid_focal_loss). */
+export interface SigmoidFocalOptions extends ReduceOptions {
+  /** γ ≥ 0. Default 2 (torchvision's). */
+  gamma?: number;
+  /** Weight of positives α (negatives 1 − α); a negative α turns the weighting off, as in torchvision. Default 0.25. */
+  alpha?: number;
+}
 
 /**
  * Sigmoid focal loss, elementwise (torchvision.ops.sigmoid_focal_loss): with p = σ(x) and
@@ -69,3 +86,52 @@ export const SIGMOID_FOCAL: Kernel<SigmoidFocalArgs> = {
   ],
   js: sigmoidFocalJs,
 };
+
+/** α, a finite number: the weight of positives (negative: no weighting). Default 0.25. */
+const ALPHA = option('alpha', ['focalalpha'], (method, v) => {
+  if (v === undefined) return 0.25;
+  if (typeof v !== 'number') throw new TypeError(`${method}: alpha must be a number, got ${describe(v)}`);
+  if (!Number.isFinite(v)) throw new RangeError(`${method}: alpha must be finite, got ${v}`);
+  return v;
+});
+
+const FOCAL_OPTIONS = options(CLASSES, REDUCTION, GAMMA, ALPHA);
+
+function run(call: Call, logits: unknown, rawTargets: unknown): Loss | LossWithGrad {
+  const { x, f64, n, c } = call.rows('logits', logits, 'one row');
+  const targets = call.side('targets', rawTargets, f64, x.length);
+  const reduction = call.get(REDUCTION);
+  const gamma = call.get(GAMMA);
+  const alpha = call.get(ALPHA);
+  const count = x.length;
+  const elemLoss = reduction === 'none' ? newFloat(f64, count) : null;
+  const { grad, gradScale, scales: elemScale } = call.gradient(x, f64, [targets], reduction, count, count);
+  const total = call.run(SIGMOID_FOCAL, { logits: x, targets, n, c, gamma, alpha, elemLoss, grad, gradScale, elemScale });
+  const loss = reduce(total, reduction, count, elemLoss);
+  return grad ? { loss, grad } : loss;
+}
+
+/** Elementwise sigmoid focal loss (torchvision's), default reduction 'mean'. */
+function lossMethod<const O extends SigmoidFocalOptions = {}>(logits: FloatInput, targets: FloatInput, opts?: Checked<O, SigmoidFocalOptions>): ReducedLoss<O>;
+function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+  return run(this.begin('sigmoidFocalLoss', FOCAL_OPTIONS, opts, false), logits, targets);
+}
+
+/** Elementwise sigmoid focal loss and its gradient: `{ loss, grad }`. */
+function gradMethod<const O extends SigmoidFocalOptions & GradOptions = {}>(
+  logits: FloatInput,
+  targets: FloatInput,
+  opts?: Checked<O, SigmoidFocalOptions & GradOptions>,
+): LossWithGrad<ReducedLoss<O>>;
+function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+  return run(this.begin('sigmoidFocalLossWithGrad', FOCAL_OPTIONS, opts, true), logits, targets);
+}
+
+export default {
+  methods: { sigmoidFocalLoss: lossMethod, sigmoidFocalLossWithGrad: gradMethod },
+};
+
+/** `engine.sigmoidFocalLoss` on the default engine. */
+export const sigmoidFocalLoss = lossMethod.bind(DEFAULT_FRONT);
+/** `engine.sigmoidFocalLossWithGrad` on the default engine. */
+export const sigmoidFocalLossWithGrad = gradMethod.bind(DEFAULT_FRONT);

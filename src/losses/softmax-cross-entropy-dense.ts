@@ -1,36 +1,37 @@
 /**
- * Softmax cross-entropy with probability targets (PyTorch's probability-target path): its
- * kernel.
+ * softmaxCrossEntropyDense(+WithGrad): softmax cross-entropy from logits with probability (or
+ * one-hot) targets [N, C] (PyTorch's probability-target path), with weights, label smoothing and
+ * the z-loss and softcap extras.
  */
 import { cappedRow, expNonPositive, rowMax, rowSumExp } from '../backends/js.js';
+import type { Call } from '../front/call.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import { RETURN_Z_LOSS, SOFTCAP, Z_LOSS, addZLoss, extrasOf } from '../front/extras.js';
+import type { Front } from '../front/front.js';
+import { newFloat } from '../front/operands.js';
+import { CLASSES, LABEL_SMOOTHING, REDUCTION, WEIGHT, options } from '../front/options.js';
+import { reduce } from '../front/reduce.js';
 import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import type { Checked, FloatInput, GradOptions, GradResult, LossResult, ReduceOptions, SoftmaxExtraOptions } from '../types.js';
+import { type SoftmaxResult, type SparseArgs, softmaxResult } from './softmax-cross-entropy.js';
 
-/** Softmax cross-entropy with probability targets [n, c] (PyTorch's probability-target path). */
-export interface DenseArgs<F extends FloatArray = FloatArray> {
-  logits: F;
-  /** Row-major [n, c] target probabilities; smoothing applies t' = (1-ε)·t + ε/c. */
-  targets: F;
-  n: number;
-  c: number;
-  weight: F | null;
-  smoothing: number;
-  /**
-   * Out (length n), or null: Σ_k w_k·t'_k·(lse - x_k). A term with w_k·t'_k = 0 contributes 0
-   * even when x_k = -inf (0·log 0 = 0; PyTorch would give NaN there).
-   */
-  rowLoss: F | null;
-  /** Out [n, c] or null: scale·[ p_k·Σ_j w_j·t'_j − w_k·t'_k ]. May be the logits array. */
-  grad: F | null;
-  gradScale: number;
-  rowScale: F | null;
-  /** As SparseArgs.softcap. */
-  softcap?: number;
-  /** As SparseArgs.zLoss (every row counts). */
-  zLoss?: number;
-  zGradScale?: number;
-  /** Out (length n), or null: each row's log-sum-exp (of the capped logits). */
-  rowLse?: F | null;
+/** Options of `softmaxCrossEntropyDense` (probability targets). */
+export interface DenseOptions extends ReduceOptions, SoftmaxExtraOptions {
+  classes: number;
+  weight?: FloatInput;
+  labelSmoothing?: number;
 }
+
+/**
+ * Softmax cross-entropy with probability targets [n, c] (PyTorch's probability-target path): the
+ * arguments of SparseArgs, with row-major targets instead of labels. Smoothing applies
+ * t' = (1-ε)·t + ε/c; rowLoss is Σ_k w_k·t'_k·(lse - x_k), where a term with w_k·t'_k = 0
+ * contributes 0 even when x_k = -inf (0·log 0 = 0; PyTorch would give NaN there); grad is
+ * scale·[ p_k·Σ_j w_j·t'_j − w_k·t'_k ]; every row counts for the z-loss.
+ */
+export type DenseArgs<F extends FloatArray = FloatArray> = Omit<SparseArgs<F>, 'labels' | 'ignoreIndex' | 'focalGamma' | 'rowArgmax'> & {
+  targets: F;
+};
 
 function denseJs(a: DenseArgs): number {
   const { logits: x, targets: t, n, c, weight: w, smoothing: eps, rowLoss, grad, gradScale, rowScale } = a;
@@ -84,3 +85,47 @@ export const DENSE_XENT: Kernel<DenseArgs> = {
   ],
   js: denseJs,
 };
+
+const DENSE_OPTIONS = options(CLASSES, REDUCTION, WEIGHT, LABEL_SMOOTHING, Z_LOSS, SOFTCAP, RETURN_Z_LOSS);
+
+function run(call: Call, logits: unknown, rawTargets: unknown): SoftmaxResult {
+  const { x, f64, n, c } = call.rows('logits', logits, 'required');
+  const targets = call.side('targets', rawTargets, f64, x.length);
+  const reduction = call.get(REDUCTION);
+  const smoothing = call.get(LABEL_SMOOTHING);
+  const weight = call.classWeights(f64, c);
+  const { zLoss, softcap, returnZLoss } = extrasOf(call);
+  const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
+  const rowLse = zLoss > 0 ? newFloat(f64, n) : null;
+  const { grad, gradScale, zGradScale, scales: rowScale } = call.gradient(x, f64, [targets, weight], reduction, n, n);
+  const total = call.run(DENSE_XENT, { logits: x, targets, n, c, weight, smoothing, rowLoss, grad, gradScale, rowScale, softcap, zLoss, zGradScale, rowLse });
+  // PyTorch's probability-target mean divides by N, whatever the weights.
+  const reduced = reduce(total, reduction, n, rowLoss);
+  const { loss, zTerm } = addZLoss(reduced, zLoss, returnZLoss, rowLse, () => true, n, n, reduction, rowLoss, f64);
+  return softmaxResult({ loss, grad, zTerm, stats: null, returnZLoss }, call.withGrad);
+}
+
+/** Softmax cross-entropy with probability targets; with `returnZLoss`, `{ loss, zLoss }`. */
+function lossMethod<const O extends DenseOptions>(logits: FloatInput, targets: FloatInput, opts: Checked<O, DenseOptions>): LossResult<O>;
+function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
+  return run(this.begin('softmaxCrossEntropyDense', DENSE_OPTIONS, opts, false), logits, targets);
+}
+
+/** Softmax cross-entropy with probability targets and its gradient: `{ loss, grad }`. */
+function gradMethod<const O extends DenseOptions & GradOptions>(
+  logits: FloatInput,
+  targets: FloatInput,
+  opts: Checked<O, DenseOptions & GradOptions>,
+): GradResult<O>;
+function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
+  return run(this.begin('softmaxCrossEntropyDenseWithGrad', DENSE_OPTIONS, opts, true), logits, targets);
+}
+
+export default {
+  methods: { softmaxCrossEntropyDense: lossMethod, softmaxCrossEntropyDenseWithGrad: gradMethod },
+};
+
+/** `engine.softmaxCrossEntropyDense` on the default engine. */
+export const softmaxCrossEntropyDense = lossMethod.bind(DEFAULT_FRONT);
+/** `engine.softmaxCrossEntropyDenseWithGrad` on the default engine. */
+export const softmaxCrossEntropyDenseWithGrad = gradMethod.bind(DEFAULT_FRONT);

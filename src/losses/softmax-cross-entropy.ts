@@ -1,11 +1,35 @@
 /**
- * Softmax cross-entropy with integer class labels (PyTorch `F.cross_entropy`, class indices):
- * its kernel, with the training extras the sparse losses share (softcap, z-loss, focal γ,
- * statistics).
+ * softmaxCrossEntropy(+WithGrad): softmax cross-entropy from logits with integer class labels
+ * (PyTorch `F.cross_entropy`, class indices), with weights, ignoreIndex, label smoothing and
+ * the training extras (z-loss, softcap, statistics). Its kernel and the call around it are
+ * shared by the other sparse losses (softmax-focal-loss.ts, shards.ts).
  */
 import { cappedRow, expNonPositive, rowArgmax, rowMax, rowSumExp, rowWeightedShifted } from '../backends/js.js';
+import type { Call } from '../front/call.js';
+import { RETURN_Z_LOSS, SOFTCAP, Z_LOSS, addZLoss, extrasOf, withExtras } from '../front/extras.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import type { Front } from '../front/front.js';
+import { labelsOf } from '../front/labels.js';
+import { newFloat } from '../front/operands.js';
+import { CLASSES, IGNORE_INDEX, LABEL_SMOOTHING, REDUCTION, WEIGHT, flag, options } from '../front/options.js';
+import { reduce } from '../front/reduce.js';
 import { COLUMN_SPLIT, sparseByColumns } from '../kernels/columns.js';
 import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import type {
+  Checked, FloatInput, GradOptions, GradResult, LabelInput, Loss, LossResult, Reduction, ReduceOptions, SoftmaxExtraOptions, SoftmaxStats,
+} from '../types.js';
+
+/** Options of `softmaxCrossEntropy` (integer labels; PyTorch `F.cross_entropy`). */
+export interface SparseOptions extends ReduceOptions, SoftmaxExtraOptions {
+  /** Per-class weights, length C. */
+  weight?: FloatInput;
+  /** Label value whose rows count for nothing. Default -100. */
+  ignoreIndex?: number;
+  /** ε in [0, 1). Default 0. */
+  labelSmoothing?: number;
+  /** Also return per-row statistics from the same pass: the result becomes `{ loss, stats }`. */
+  stats?: boolean;
+}
 
 /**
  * Softmax cross-entropy with integer class labels (PyTorch `F.cross_entropy`, class indices).
@@ -162,3 +186,145 @@ export const SPARSE_XENT: Kernel<SparseArgs> = {
     run: sparseByColumns,
   },
 };
+
+/** Per-row statistics from the same pass. */
+const STATS = flag('stats', ['returnstats']);
+
+/** The options of softmaxCrossEntropy. */
+const SPARSE_OPTIONS = options(CLASSES, REDUCTION, WEIGHT, IGNORE_INDEX, LABEL_SMOOTHING, Z_LOSS, SOFTCAP, RETURN_Z_LOSS, STATS);
+
+/** The focal loss's terms of a sparse call (softmax-focal-loss.ts). */
+export interface FocalTerms {
+  /** γ ≥ 0. */
+  gamma: number;
+  /** The loss's per-class multipliers: the class weights times α (α stays out of the mean's denominator). */
+  lossWeight: FloatArray | null;
+}
+
+/** What a sparse call computes, before each method assembles its own result. */
+export interface SparseResult {
+  loss: Loss;
+  grad: FloatArray | null;
+  /** The z-loss term, reduced as the loss (null unless zLoss or returnZLoss). */
+  zTerm: Loss | null;
+  stats: SoftmaxStats | null;
+  returnZLoss: boolean;
+  /** The mean's denominator Σ_{n∉I} w[y_n]. */
+  denom: number;
+}
+
+/**
+ * A sparse call: one kernel call on the logits and labels; the front adds the z-loss term and
+ * the statistics from its per-row outputs. `reduction` replaces the option (the partial sums);
+ * `focal` reads the focal options and gives their terms (after the common options, before the
+ * labels).
+ */
+export function sparseLoss(
+  call: Call,
+  logits: unknown,
+  rawLabels: unknown,
+  how: { reduction?: Reduction; focal?: (f64: boolean, c: number, weight: FloatArray | null) => FocalTerms } = {},
+): SparseResult {
+  const { method } = call;
+  const { x, f64, n, c } = call.rows('logits', logits, { labels: rawLabels });
+  const reduction = how.reduction ?? call.get(REDUCTION);
+  const smoothing = call.get(LABEL_SMOOTHING);
+  const ignoreIndex = call.get(IGNORE_INDEX);
+  const weight = call.classWeights(f64, c);
+  const { zLoss, softcap, returnZLoss } = extrasOf(call);
+  const wantStats = call.get(STATS);
+  const { gamma, lossWeight } = how.focal ? how.focal(f64, c, weight) : { gamma: -1, lossWeight: weight };
+  const { labels, ignore, denom, counted } = labelsOf(method, rawLabels, n, c, ignoreIndex, weight);
+  const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
+  const rowLse = zLoss > 0 || wantStats ? newFloat(f64, n) : null;
+  const rowArgmax = wantStats ? new Int32Array(n) : null;
+  const { grad, gradScale, zGradScale, scales: rowScale } = call.gradient(x, f64, [labels, weight], reduction, n, denom, counted);
+  // The target logits, for the perplexity: read now, as an in-place gradient overwrites them.
+  let targetLogits: Float64Array | null = null;
+  if (wantStats) {
+    targetLogits = new Float64Array(n);
+    for (let i = 0; i < n; i++) if (labels[i] !== ignore) targetLogits[i] = x[i * c + labels[i]];
+  }
+  const total = call.run(SPARSE_XENT, {
+    logits: x, labels, n, c, weight: lossWeight, ignoreIndex: ignore, smoothing, rowLoss, grad, gradScale, rowScale,
+    softcap, zLoss, zGradScale, focalGamma: gamma, rowLse, rowArgmax,
+  });
+  const reduced = reduce(total, reduction, denom, rowLoss);
+  const { loss, zTerm } = addZLoss(reduced, zLoss, returnZLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
+  const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted) : null;
+  return { loss, grad, zTerm, stats, returnZLoss, denom };
+}
+
+/** A softmax loss's public result: the loss, `{ loss, grad }`, or with extras `{ loss, grad?, zLoss?, stats? }`. */
+export type SoftmaxResult = Loss | { loss: Loss; grad?: FloatArray; zLoss?: Loss; stats?: SoftmaxStats };
+
+/** A softmax loss's public result (see LossResult and GradResult). */
+export function softmaxResult(r: Pick<SparseResult, 'loss' | 'grad' | 'zTerm' | 'stats' | 'returnZLoss'>, withGrad: boolean): SoftmaxResult {
+  const base = withGrad ? { loss: r.loss, grad: r.grad! } : { loss: r.loss };
+  if (!r.returnZLoss && !r.stats) return withGrad ? base : r.loss;
+  return withExtras(base, r.returnZLoss ? r.zTerm : null, r.stats);
+}
+
+/**
+ * The statistics of a sparse call from the kernel's per-row lse and argmax: correctness per
+ * row, accuracy, and the perplexity exp(mean −log p_y) with −log p_y = lse − x_y (the target
+ * logit x_y, capped as the kernel capped it).
+ */
+function statsOf(
+  targetLogits: Float64Array,
+  labels: Int32Array,
+  ignore: number,
+  softcap: number,
+  lse: FloatArray,
+  predicted: Int32Array,
+  counted: number,
+): SoftmaxStats {
+  const n = labels.length;
+  const correct = new Uint8Array(n);
+  let correctCount = 0;
+  let nll = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (y === ignore) continue;
+    if (predicted[i] === y) {
+      correct[i] = 1;
+      correctCount++;
+    }
+    const xy = targetLogits[i];
+    nll += lse[i] - (softcap > 0 ? softcap * Math.tanh(xy / softcap) : xy);
+  }
+  return {
+    lse,
+    predicted,
+    correct,
+    correctCount,
+    counted,
+    accuracy: counted === 0 ? 0 : correctCount / counted,
+    perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
+  };
+}
+
+/** Softmax cross-entropy with integer labels; with `returnZLoss` / `stats`, an object (see LossResult). */
+function lossMethod<const O extends SparseOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SparseOptions>): LossResult<O>;
+function lossMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+  return softmaxResult(sparseLoss(this.begin('softmaxCrossEntropy', SPARSE_OPTIONS, opts, false), logits, labels), false);
+}
+
+/** Softmax cross-entropy with integer labels and its gradient w.r.t. the logits, fused: `{ loss, grad }` (see GradResult). */
+function gradMethod<const O extends SparseOptions & GradOptions = {}>(
+  logits: FloatInput,
+  labels: LabelInput,
+  opts?: Checked<O, SparseOptions & GradOptions>,
+): GradResult<O>;
+function gradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+  return softmaxResult(sparseLoss(this.begin('softmaxCrossEntropyWithGrad', SPARSE_OPTIONS, opts, true), logits, labels), true);
+}
+
+export default {
+  methods: { softmaxCrossEntropy: lossMethod, softmaxCrossEntropyWithGrad: gradMethod },
+};
+
+/** `engine.softmaxCrossEntropy` on the default engine. */
+export const softmaxCrossEntropy = lossMethod.bind(DEFAULT_FRONT);
+/** `engine.softmaxCrossEntropyWithGrad` on the default engine. */
+export const softmaxCrossEntropyWithGrad = gradMethod.bind(DEFAULT_FRONT);

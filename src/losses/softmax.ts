@@ -1,8 +1,20 @@
 /**
- * Softmax and log-softmax, row-wise: their kernels.
+ * softmax, logSoftmax: row-wise, into `opts.out` when given (which may be the input itself).
  */
 import { expNonPositive, rowMax, rowSumExp } from '../backends/js.js';
+import type { Call } from '../front/call.js';
+import { DEFAULT_FRONT } from '../front/default.js';
+import type { Front } from '../front/front.js';
+import { CLASSES, option, options } from '../front/options.js';
 import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import type { FloatInput, FloatOutput } from '../types.js';
+
+/** Options of `softmax` / `logSoftmax`. */
+export interface RowwiseOptions {
+  classes?: number;
+  /** Where to write the result (same type and length as the input; may be the input itself). */
+  out?: FloatOutput;
+}
 
 /** Row-wise softmax / log-softmax. */
 export interface RowwiseArgs<F extends FloatArray = FloatArray> {
@@ -41,3 +53,36 @@ export const SOFTMAX: Kernel<RowwiseArgs> = { export: 'softmax', main: 'x', para
 
 /** Log-softmax, row-wise. */
 export const LOG_SOFTMAX: Kernel<RowwiseArgs> = { export: 'log_softmax', main: 'x', params: PARAMS, js: logSoftmaxJs };
+
+/** Where to write the result (Call.output). */
+const OUT = option('out', []);
+
+const ROWWISE_OPTIONS = options(CLASSES, OUT);
+
+function run(call: Call, raw: unknown, kernel: Kernel<RowwiseArgs>): FloatArray {
+  const { x, f64, n, c } = call.rows('logits', raw, 'one row');
+  const out = call.output(OUT, f64, x, []);
+  call.run(kernel, { x, n, c, out });
+  return out;
+}
+
+/** Softmax, row-wise. */
+function softmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+function softmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
+  return run(this.begin('softmax', ROWWISE_OPTIONS, opts, false), logits, SOFTMAX);
+}
+
+/** Log-softmax, row-wise. */
+function logSoftmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+function logSoftmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
+  return run(this.begin('logSoftmax', ROWWISE_OPTIONS, opts, false), logits, LOG_SOFTMAX);
+}
+
+export default {
+  methods: { softmax: softmaxMethod, logSoftmax: logSoftmaxMethod },
+};
+
+/** `engine.softmax` on the default engine. */
+export const softmax = softmaxMethod.bind(DEFAULT_FRONT);
+/** `engine.logSoftmax` on the default engine. */
+export const logSoftmax = logSoftmaxMethod.bind(DEFAULT_FRONT);
