@@ -95,6 +95,12 @@ export interface Kernel<A extends KernelArgs> {
    * instead when `when` holds (one column block at a time, through other kernels).
    */
   readonly wide?: { when(a: A): boolean; run(kernels: Kernels, a: A): number };
+  /**
+   * Whether a call must run on one thread: the softcap passes of the builds leave a second
+   * result in static memory (assembly/capped.ts, SECH2_SLOT), which threads sharing one memory
+   * would overwrite for each other.
+   */
+  readonly serial?: (a: A) => boolean;
 }
 
 /** One kernel set: a backend. */

@@ -180,6 +180,7 @@ export const SPARSE_XENT: Kernel<SparseArgs> = {
     scalar('focalGamma', -1), operand('rowLse', 'row', { out: true }), operand('rowArgmax', 'row', { out: true }),
   ],
   js: sparseJs,
+  serial: (a) => (a.softcap ?? 0) > 0,
   // Rows wider than COLUMN_SPLIT, without the training extras, go one column block at a time.
   wide: {
     when: (a) => a.c > COLUMN_SPLIT && !a.softcap && !a.zLoss && (a.focalGamma ?? -1) < 0 && !a.rowLse && !a.rowArgmax,

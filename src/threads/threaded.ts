@@ -61,7 +61,7 @@ export class SharedKernelSet extends WasmKernelSet {
 
   protected override runOnThreads<A extends KernelArgs>(kernel: Kernel<A>, a: A, call: StagedCall): number | null {
     const pool = this.pool;
-    if (!pool || call.n * call.c < this.tuning.minElements || pool.running === 0) return null;
+    if (!pool || call.n * call.c < this.tuning.minElements || pool.running === 0 || kernel.serial?.(a)) return null;
     return runOnPool(pool, this.mem, this.tuning, call, kernel, a, this.lane);
   }
 }
