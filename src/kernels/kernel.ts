@@ -80,8 +80,8 @@ export function isOperand<A>(p: Param<A>): p is Operand<A> {
   return 'layout' in p;
 }
 
-/** A kernel: its arguments A, its TypeScript body and its WebAssembly binding. */
-export interface Kernel<A extends KernelArgs> {
+/** A kernel as declared: its arguments A, its TypeScript body and its WebAssembly binding. */
+export interface KernelSpec<A extends KernelArgs> {
   /** The wasm export, without the element-type prefix of `main` (f32_, f64_). */
   readonly export: string;
   /** The operand whose element type picks the export. */
@@ -101,6 +101,46 @@ export interface Kernel<A extends KernelArgs> {
    * would overwrite for each other.
    */
   readonly serial?: (a: A) => boolean;
+}
+
+/** A kernel's parameters read into arrays once, for the staging to walk on every call. */
+export interface Binding<A> {
+  /** Per parameter: its argument's name. */
+  readonly args: readonly (keyof A & string)[];
+  /** Per parameter: SCALAR, OPERAND or ROWS (the block's row count, the argument `n`). */
+  readonly kinds: Uint8Array;
+  /** Per scalar: its value when the argument is absent. */
+  readonly absent: Float64Array;
+  /** Per operand: its layout (or the function of the arguments that gives it). */
+  readonly layouts: readonly (Operand<A>['layout'] | undefined)[];
+  readonly outs: readonly boolean[];
+  /** Per output: the parameter index of the input it may be computed in place of, or -1. */
+  readonly inPlaceOf: Int32Array;
+}
+
+/** Binding.kinds. */
+export const SCALAR = 0;
+export const OPERAND = 1;
+export const ROWS = 2;
+
+/** A kernel: its declaration and its binding, read once. */
+export interface Kernel<A extends KernelArgs> extends KernelSpec<A> {
+  readonly binding: Binding<A>;
+}
+
+/** Declares a kernel (see KernelSpec). */
+export function kernel<A extends KernelArgs>(spec: KernelSpec<A>): Kernel<A> {
+  const { params } = spec;
+  const at = (arg: string | undefined) => (arg === undefined ? -1 : params.findIndex((q) => q.arg === arg));
+  const binding: Binding<A> = {
+    args: params.map((p) => p.arg),
+    kinds: Uint8Array.from(params, (p) => (isOperand(p) ? OPERAND : p.arg === 'n' ? ROWS : SCALAR)),
+    absent: Float64Array.from(params, (p) => (isOperand(p) ? 0 : (p.absent ?? 0))),
+    layouts: params.map((p) => (isOperand(p) ? p.layout : undefined)),
+    outs: params.map((p) => isOperand(p) && p.out === true),
+    inPlaceOf: Int32Array.from(params, (p) => (isOperand(p) ? at(p.inPlaceOf) : -1)),
+  };
+  return { ...spec, binding };
 }
 
 /** One kernel set: a backend. */

@@ -4,7 +4,7 @@
  * and the block's slice of a softmax or gradient from the merged states.
  */
 import { expNonPositive, rowMax, rowSumExp, rowWeightedShifted } from '../backends/js.js';
-import { type FloatArray, type Kernel, operand, scalar } from './kernel.js';
+import { type FloatArray, kernel, operand, scalar } from './kernel.js';
 
 /**
  * Per-row state of a block of columns (a vocabulary shard, or part of a row too wide to
@@ -73,7 +73,7 @@ function expScaleJs(a: ExpScaleArgs): void {
 }
 
 /** Row states of a block of columns (assembly/rowstate.ts). */
-export const ROW_STATES: Kernel<RowStateArgs> = {
+export const ROW_STATES = kernel<RowStateArgs>({
   export: 'row_states',
   main: 'x',
   params: [
@@ -81,10 +81,10 @@ export const ROW_STATES: Kernel<RowStateArgs> = {
     operand('max', 'row', { out: true }), operand('sumExp', 'row', { out: true }), operand('weightedShift', 'row', { out: true }),
   ],
   js: rowStatesJs,
-};
+});
 
 /** out = α·exp(x − shift) − β·w per row: a block's slice of a softmax or gradient (assembly/rowstate.ts). */
-export const EXP_SCALE: Kernel<ExpScaleArgs> = {
+export const EXP_SCALE = kernel<ExpScaleArgs>({
   export: 'row_expscale',
   main: 'x',
   params: [
@@ -92,4 +92,4 @@ export const EXP_SCALE: Kernel<ExpScaleArgs> = {
     operand('weight', 'whole'), operand('out', 'rows', { out: true, inPlaceOf: 'x' }),
   ],
   js: expScaleJs,
-};
+});

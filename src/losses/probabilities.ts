@@ -9,7 +9,7 @@ import type { Front } from '../front/front.js';
 import { newFloat } from '../front/operands.js';
 import { CLASSES, REDUCTION, option, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
-import { type FloatArray, type Kernel, type Param, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, type Kernel, kernel, type Param, operand, scalar } from '../kernels/kernel.js';
 import type { FloatInput, FloatOutput, Loss, ReduceOptions } from '../types.js';
 
 /** Options of the probability-space functions. */
@@ -54,28 +54,28 @@ function probParams(pair: boolean): Param<ProbArgs>[] {
 }
 
 /** Σ_n −Σ_k p_k·log q_k (nats). */
-export const CROSS_ENTROPY: Kernel<ProbArgs> = {
+export const CROSS_ENTROPY = kernel<ProbArgs>({
   export: 'cross_entropy',
   main: 'p',
   params: probParams(true),
   js: (a) => probRows(a, (p, q) => -p * Math.log(q)),
-};
+});
 
 /** Σ_n −Σ_k p_k·log p_k (nats). */
-export const ENTROPY: Kernel<ProbArgs> = {
+export const ENTROPY = kernel<ProbArgs>({
   export: 'entropy',
   main: 'p',
   params: probParams(false),
   js: (a) => probRows(a, (p) => -p * Math.log(p)),
-};
+});
 
 /** Σ_n Σ_k p_k·(log p_k − log q_k) (nats). */
-export const KL_DIVERGENCE: Kernel<ProbArgs> = {
+export const KL_DIVERGENCE = kernel<ProbArgs>({
   export: 'kl_div',
   main: 'p',
   params: probParams(true),
   js: (a) => probRows(a, (p, q) => p * (Math.log(p) - Math.log(q))),
-};
+});
 
 /** options.base: the divisor that turns nats into the requested unit. */
 const BASE = option('base', [], (method, b) => {

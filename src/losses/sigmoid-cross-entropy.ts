@@ -10,7 +10,7 @@ import type { Front } from '../front/front.js';
 import { checkFinite, newFloat } from '../front/operands.js';
 import { CLASSES, REDUCTION, WEIGHT, option, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
-import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, kernel, operand, scalar } from '../kernels/kernel.js';
 import type { FloatInput, FloatOutput, GradOptions, Loss, LossWithGrad, ReduceOptions } from '../types.js';
 
 /** Options of `sigmoidCrossEntropy` (PyTorch `binary_cross_entropy_with_logits`). */
@@ -70,7 +70,7 @@ function sigmoidJs(a: SigmoidArgs): number {
 }
 
 /** The sigmoid cross-entropy kernel (assembly/sigmoid.ts). */
-export const SIGMOID_XENT: Kernel<SigmoidArgs> = {
+export const SIGMOID_XENT = kernel<SigmoidArgs>({
   export: 'sigmoid_xent',
   main: 'logits',
   params: [
@@ -80,7 +80,7 @@ export const SIGMOID_XENT: Kernel<SigmoidArgs> = {
     operand('elemScale', 'rows'),
   ],
   js: sigmoidJs,
-};
+});
 
 /** Weight of positive examples: a number, or one per class. */
 const POS_WEIGHT = option('posWeight', ['posweight', 'posweights']);

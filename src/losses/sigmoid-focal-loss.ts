@@ -10,7 +10,7 @@ import type { Front } from '../front/front.js';
 import { newFloat } from '../front/operands.js';
 import { CLASSES, GAMMA, REDUCTION, option, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
-import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, kernel, operand, scalar } from '../kernels/kernel.js';
 import type { Checked, FloatInput, GradOptions, Loss, LossWithGrad, ReduceOptions, ReducedLoss } from '../types.js';
 
 /** Options of `sigmoidFocalLoss` (torchvision.ops.sigmoid_focal_loss). */
@@ -76,7 +76,7 @@ function sigmoidFocalJs(a: SigmoidFocalArgs): number {
 }
 
 /** The sigmoid focal loss kernel (assembly/focal.ts). */
-export const SIGMOID_FOCAL: Kernel<SigmoidFocalArgs> = {
+export const SIGMOID_FOCAL = kernel<SigmoidFocalArgs>({
   export: 'sigmoid_focal',
   main: 'logits',
   params: [
@@ -85,7 +85,7 @@ export const SIGMOID_FOCAL: Kernel<SigmoidFocalArgs> = {
     operand('elemScale', 'rows'),
   ],
   js: sigmoidFocalJs,
-};
+});
 
 /** α, a finite number: the weight of positives (negative: no weighting). Default 0.25. */
 const ALPHA = option('alpha', ['focalalpha'], (method, v) => {

@@ -11,7 +11,7 @@ import type { Front } from '../front/front.js';
 import { newFloat } from '../front/operands.js';
 import { CLASSES, LABEL_SMOOTHING, REDUCTION, WEIGHT, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
-import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, kernel, operand, scalar } from '../kernels/kernel.js';
 import type { Checked, FloatInput, GradOptions, GradResult, LossResult, ReduceOptions, SoftmaxExtraOptions } from '../types.js';
 import { type SoftmaxResult, type SparseArgs, softmaxResult } from './softmax-cross-entropy.js';
 
@@ -75,7 +75,7 @@ function denseJs(a: DenseArgs): number {
 }
 
 /** The dense softmax cross-entropy kernel (assembly/dense.ts). */
-export const DENSE_XENT: Kernel<DenseArgs> = {
+export const DENSE_XENT = kernel<DenseArgs>({
   export: 'dense_xent',
   main: 'logits',
   params: [
@@ -85,7 +85,7 @@ export const DENSE_XENT: Kernel<DenseArgs> = {
   ],
   js: denseJs,
   serial: (a) => (a.softcap ?? 0) > 0,
-};
+});
 
 const DENSE_OPTIONS = options(CLASSES, REDUCTION, WEIGHT, LABEL_SMOOTHING, Z_LOSS, SOFTCAP, RETURN_Z_LOSS);
 

@@ -14,7 +14,7 @@ import { newFloat } from '../front/operands.js';
 import { CLASSES, IGNORE_INDEX, LABEL_SMOOTHING, REDUCTION, WEIGHT, flag, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
 import { COLUMN_SPLIT, sparseByColumns } from '../kernels/columns.js';
-import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, kernel, operand, scalar } from '../kernels/kernel.js';
 import type {
   Checked, FloatInput, GradOptions, GradResult, LabelInput, Loss, LossResult, Reduction, ReduceOptions, SoftmaxExtraOptions, SoftmaxStats,
 } from '../types.js';
@@ -170,7 +170,7 @@ function sparseJs(a: SparseArgs): number {
 }
 
 /** The sparse softmax cross-entropy kernel (assembly/sparse.ts). */
-export const SPARSE_XENT: Kernel<SparseArgs> = {
+export const SPARSE_XENT = kernel<SparseArgs>({
   export: 'sparse_xent',
   main: 'logits',
   params: [
@@ -186,7 +186,7 @@ export const SPARSE_XENT: Kernel<SparseArgs> = {
     when: (a) => a.c > COLUMN_SPLIT && !a.softcap && !a.zLoss && (a.focalGamma ?? -1) < 0 && !a.rowLse && !a.rowArgmax,
     run: sparseByColumns,
   },
-};
+});
 
 /** Per-row statistics from the same pass. */
 const STATS = flag('stats', ['returnstats']);

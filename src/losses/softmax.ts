@@ -6,7 +6,7 @@ import type { Call } from '../front/call.js';
 import { DEFAULT_FRONT } from '../front/default.js';
 import type { Front } from '../front/front.js';
 import { CLASSES, option, options } from '../front/options.js';
-import { type FloatArray, type Kernel, operand, scalar } from '../kernels/kernel.js';
+import { type FloatArray, type Kernel, kernel, operand, scalar } from '../kernels/kernel.js';
 import type { FloatInput, FloatOutput } from '../types.js';
 
 /** Options of `softmax` / `logSoftmax`. */
@@ -49,10 +49,10 @@ function logSoftmaxJs(a: RowwiseArgs): void {
 const PARAMS = [operand<RowwiseArgs>('x', 'rows'), scalar<RowwiseArgs>('n'), scalar<RowwiseArgs>('c'), operand<RowwiseArgs>('out', 'rows', { out: true, inPlaceOf: 'x' })];
 
 /** Softmax, row-wise. */
-export const SOFTMAX: Kernel<RowwiseArgs> = { export: 'softmax', main: 'x', params: PARAMS, js: softmaxJs };
+export const SOFTMAX = kernel<RowwiseArgs>({ export: 'softmax', main: 'x', params: PARAMS, js: softmaxJs });
 
 /** Log-softmax, row-wise. */
-export const LOG_SOFTMAX: Kernel<RowwiseArgs> = { export: 'log_softmax', main: 'x', params: PARAMS, js: logSoftmaxJs };
+export const LOG_SOFTMAX = kernel<RowwiseArgs>({ export: 'log_softmax', main: 'x', params: PARAMS, js: logSoftmaxJs });
 
 /** Where to write the result (Call.output). */
 const OUT = option('out', []);

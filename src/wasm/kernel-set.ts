@@ -7,7 +7,7 @@
  * workers) a shared one (src/threads/).
  */
 import {
-  type ArrayPool, type BackendName, type FloatArray, type Kernel, type KernelArgs, type KernelArray, type Kernels, elementType,
+  type ArrayPool, type BackendName, type ElementType, type FloatArray, type Kernel, type KernelArgs, type KernelArray, type Kernels, elementType,
 } from '../kernels/kernel.js';
 import { WasmMemory } from './memory.js';
 import type { WasmVariant } from './module.js';
@@ -27,6 +27,8 @@ export class WasmKernelSet implements WasmKernels {
   readonly mem: WasmMemory;
   /** The instance's exports by name. */
   protected readonly exports: Record<string, WasmFn>;
+  /** Each kernel's export per element type, found once. */
+  private readonly found = new WeakMap<object, Partial<Record<ElementType, { name: string; fn: WasmFn }>>>();
 
   constructor(variant: WasmVariant, mod: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.name = variant;
@@ -57,10 +59,17 @@ export class WasmKernelSet implements WasmKernels {
 
   /** The call descriptor of a kernel on `a`: the export for its main operand's element type. */
   describe<A extends KernelArgs>(kernel: Kernel<A>, a: A): StagedCall {
-    const name = `${elementType(a[kernel.main] as KernelArray)}_${kernel.export}`;
-    const fn = this.exports[name];
-    if (!fn) throw new Error(`xent: the '${this.name}' build has no export ${name}`);
-    return describeCall(kernel, a, name, fn);
+    const type = elementType(a[kernel.main] as KernelArray);
+    let byType = this.found.get(kernel);
+    if (!byType) this.found.set(kernel, (byType = {}));
+    let entry = byType[type];
+    if (!entry) {
+      const name = `${type}_${kernel.export}`;
+      const fn = this.exports[name];
+      if (!fn) throw new Error(`xent: the '${this.name}' build has no export ${name}`);
+      entry = byType[type] = { name, fn };
+    }
+    return describeCall(kernel, a, entry.name, entry.fn);
   }
 
   /** Runs a placed call on worker threads, or gives null to run it on this thread (no threads here). */

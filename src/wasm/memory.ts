@@ -40,7 +40,8 @@ export class WasmMemory implements ArrayPool {
   private readonly gaps: { offset: number; bytes: number }[] = [];
   /** Largest scratch any call has needed, so allocation growth leaves room for it. */
   private scratchHigh = 0;
-  // Views of memory.buffer, re-created in one place (refreshViews) after every growth.
+  // memory.buffer and views of it, re-created in one place (refreshViews) after every growth.
+  private buffer!: ArrayBufferLike;
   private u8!: Uint8Array;
   private f32!: Float32Array;
   private f64!: Float64Array;
@@ -73,12 +74,13 @@ export class WasmMemory implements ArrayPool {
 
   /** Whether `array` lives in this memory (a call with it runs here, in place). */
   holds(array: ArrayBufferView): boolean {
-    if (array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) return true;
+    if (array.buffer === this.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) return true;
     return array.byteLength === 0 && this.owns(array);
   }
 
   private refreshViews(): void {
     const buf = this.memory.buffer;
+    this.buffer = buf;
     this.buffers.add(buf);
     this.u8 = new Uint8Array(buf);
     this.f32 = new Float32Array(buf);
@@ -116,7 +118,8 @@ export class WasmMemory implements ArrayPool {
    * the scratch a call overwrites.
    */
   offsetOf(array: KernelArray): number {
-    if (array.buffer === this.memory.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) {
+    const buffer = array.buffer;
+    if (buffer === this.buffer || (array.byteLength > 0 && this.buffers.has(buffer))) {
       if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
         throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
       }

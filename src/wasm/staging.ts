@@ -11,7 +11,7 @@
  * computed in place in that input's scratch (see Operand.inPlaceOf), and each block is copied
  * out once.
  */
-import { type Kernel, type KernelArgs, type KernelArray, isOperand } from '../kernels/kernel.js';
+import { type Kernel, type KernelArgs, type KernelArray, ROWS, SCALAR, isOperand } from '../kernels/kernel.js';
 import { ALIGN, BLOCK_ELEMENTS, type WasmMemory, alignUp } from './memory.js';
 
 /** A kernel export: numbers in (byte offsets, lengths, scalars), a partial sum or nothing out. */
@@ -53,27 +53,32 @@ export interface StagedCall {
 
 /** The call descriptor of `kernel` on `a`, with `fn` the export `name`; operands not yet placed. */
 export function describeCall<A extends KernelArgs>(kernel: Kernel<A>, a: A, name: string, fn: WasmFn): StagedCall {
-  const params = kernel.params;
-  const argv = new Array<number>(params.length).fill(0);
+  const b = kernel.binding;
+  const count = b.args.length;
+  const argv: number[] = [];
   const ops: OperandUse[] = [];
   let nAt = -1;
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i];
-    if (isOperand(p)) {
-      const array = a[p.arg] as KernelArray | null | undefined;
-      if (!array) continue;
-      const layout = typeof p.layout === 'function' ? p.layout(a) : p.layout;
-      let inPlaceOf = -1;
-      if (p.inPlaceOf !== undefined) {
-        for (let j = 0; j < ops.length; j++) if (ops[j].arg === p.inPlaceOf) inPlaceOf = j;
-      }
-      const perRow = layout === 'rows' ? a.c : layout === 'row' ? 1 : 0;
-      ops.push({ arg: p.arg, array, perRow, out: p.out === true, at: i, inPlaceOf, offset: 0, staged: false, aliasOf: -1 });
-    } else if (p.arg === 'n') {
+  for (let i = 0; i < count; i++) {
+    argv.push(0);
+    const kind = b.kinds[i];
+    if (kind === ROWS) {
       nAt = i;
-    } else {
-      argv[i] = +(a[p.arg] ?? p.absent ?? 0);
+      continue;
     }
+    const v: unknown = a[b.args[i]];
+    if (kind === SCALAR) {
+      argv[i] = v === undefined || v === null ? b.absent[i] : +(v as number);
+      continue;
+    }
+    if (!v) continue;
+    const array = v as KernelArray;
+    const given = b.layouts[i]!;
+    const layout = typeof given === 'function' ? given(a) : given;
+    const perRow = layout === 'rows' ? a.c : layout === 'row' ? 1 : 0;
+    const input = b.inPlaceOf[i];
+    let inPlaceOf = -1;
+    if (input >= 0) for (let j = 0; j < ops.length; j++) if (ops[j].at === input) inPlaceOf = j;
+    ops.push({ arg: b.args[i], array, perRow, out: b.outs[i], at: i, inPlaceOf, offset: 0, staged: false, aliasOf: -1 });
   }
   return { name, fn, argv, nAt, n: a.n, c: a.c, ops };
 }
@@ -105,6 +110,11 @@ export function stageWhole(memory: WasmMemory, call: StagedCall): void {
   }
 }
 
+/** Elements [from, from + count) of `a`: `a` itself when that is all of it (a small call's one block, without a new view). */
+function rowsOf(a: KernelArray, from: number, count: number): KernelArray {
+  return from === 0 && count === a.length ? a : a.subarray(from, from + count);
+}
+
 /** Runs the placed call on this thread in blocks of rows; returns the Σ of the blocks' results. */
 export function runBlocks(memory: WasmMemory, call: StagedCall, stagedPerRow: number): number {
   const { n, ops, argv } = call;
@@ -134,7 +144,7 @@ export function runBlocks(memory: WasmMemory, call: StagedCall, stagedPerRow: nu
         continue;
       }
       argv[op.at] = op.offset;
-      if (per > 0 && !op.out) memory.viewFor(a).set(a.subarray(r0 * per, (r0 + rows) * per), op.offset / a.BYTES_PER_ELEMENT);
+      if (per > 0 && !op.out) memory.viewFor(a).set(rowsOf(a, r0 * per, rows * per), op.offset / a.BYTES_PER_ELEMENT);
     }
     if (call.nAt >= 0) argv[call.nAt] = rows;
     const r = call.fn.apply(null, argv);
