@@ -42,7 +42,8 @@ export class Call {
 
   /** An option's value, checked, or its default. */
   get<T>(option: Option<T>): T {
-    return option.read(this.method, this.o[option.name]);
+    const v = this.o[option.name];
+    return v === undefined ? option.fallback : option.read(this.method, v);
   }
 
   /** An argument as the kernels should see it (an engine array detached by growth, re-attached). */

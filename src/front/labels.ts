@@ -58,15 +58,15 @@ export function labelsOf(method: string, raw: unknown, n: number, c: number, ign
   if (src.length !== n) throw new RangeError(`${method}: labels has length ${src.length}, expected ${n} (logits length / classes)`);
   const fits = ignoreIndex >= INT32_MIN && ignoreIndex <= INT32_MAX;
   const ignore = fits ? ignoreIndex : -1;
-  const labels = src instanceof Int32Array ? src : new Int32Array(n);
-  const convert = labels !== src;
+  if (src instanceof Int32Array) return int32Labels(method, src, c, ignoreIndex, ignore, w);
+  const labels = new Int32Array(n);
   let denom = 0;
   let counted = 0;
   for (let i = 0; i < n; i++) {
     const raw = src[i];
     const v = typeof raw === 'bigint' ? Number(raw) : raw;
     if (v === ignoreIndex) {
-      if (convert) labels[i] = ignore;
+      labels[i] = ignore;
       continue;
     }
     if (typeof v !== 'number' || !Number.isInteger(v)) {
@@ -75,7 +75,24 @@ export function labelsOf(method: string, raw: unknown, n: number, c: number, ign
     if (v < 0 || v >= c) {
       throw new RangeError(`${method}: labels[${i}] = ${v} is outside [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
     }
-    if (convert) labels[i] = v;
+    labels[i] = v;
+    denom += w ? w[v] : 1;
+    counted++;
+  }
+  return { labels, ignore, denom, counted };
+}
+
+/** labelsOf for Int32Array labels, used as they are: integers already, only the range to check. */
+function int32Labels(method: string, labels: Int32Array, c: number, ignoreIndex: number, ignore: number, w: FloatArray | null): Labels {
+  let denom = 0;
+  let counted = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (v === ignoreIndex) continue;
+    // Unsigned, one comparison: negative labels wrap above any c.
+    if (v >>> 0 >= c) {
+      throw new RangeError(`${method}: labels[${i}] = ${v} is outside [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+    }
     denom += w ? w[v] : 1;
     counted++;
   }

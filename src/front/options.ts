@@ -15,6 +15,8 @@ export interface Option<T> {
   readonly aliases: readonly string[];
   /** Its value, checked (`method` names the call in errors), or its default when absent (undefined). */
   read(method: string, value: unknown): T;
+  /** Its default: read(…, undefined), taken once. */
+  readonly fallback: T;
 }
 
 /** Every option name any method takes: a name in here "does not apply" to a method that lacks it. */
@@ -26,7 +28,8 @@ const KNOWN = new Set<string>();
  */
 export function option<T = unknown>(name: string, aliases: readonly string[], read?: (method: string, value: unknown) => T): Option<T> {
   KNOWN.add(name);
-  return { name, aliases, read: read ?? ((_method, value) => value as T) };
+  const check = read ?? ((_method, value) => value as T);
+  return { name, aliases, read: check, fallback: check('', undefined) };
 }
 
 /** The options a method takes, in the order its error messages list them. */

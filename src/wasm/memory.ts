@@ -42,12 +42,15 @@ export class WasmMemory implements ArrayPool {
   private scratchHigh = 0;
   // memory.buffer and views of it, re-created in one place (refreshViews) after every growth.
   private buffer!: ArrayBufferLike;
+  private bytes = 0;
   private u8!: Uint8Array;
   private f32!: Float32Array;
   private f64!: Float64Array;
   private i32!: Int32Array;
   /** Every buffer the memory has had: a shared memory's earlier buffers stay valid (smaller) views of it. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** Whether the memory is shared (an unshared one detaches its earlier buffers, so they hold no bytes). */
+  private readonly shared: boolean;
 
   /**
    * @param memory The instance's memory.
@@ -59,6 +62,7 @@ export class WasmMemory implements ArrayPool {
   ) {
     this.base = alignUp(base, ALIGN);
     this.allocTop = this.base;
+    this.shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
     this.refreshViews();
   }
 
@@ -74,13 +78,14 @@ export class WasmMemory implements ArrayPool {
 
   /** Whether `array` lives in this memory (a call with it runs here, in place). */
   holds(array: ArrayBufferView): boolean {
-    if (array.buffer === this.buffer || (array.byteLength > 0 && this.buffers.has(array.buffer))) return true;
+    if (array.buffer === this.buffer || (this.shared && array.byteLength > 0 && this.buffers.has(array.buffer))) return true;
     return array.byteLength === 0 && this.owns(array);
   }
 
   private refreshViews(): void {
     const buf = this.memory.buffer;
     this.buffer = buf;
+    this.bytes = buf.byteLength;
     this.buffers.add(buf);
     this.u8 = new Uint8Array(buf);
     this.f32 = new Float32Array(buf);
@@ -90,8 +95,8 @@ export class WasmMemory implements ArrayPool {
 
   /** Grows the memory so that [0, end) exists; every view is re-created right after. */
   ensure(end: number): void {
+    if (end <= this.bytes) return;
     const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
     try {
       this.memory.grow(Math.ceil((end - have) / PAGE));
     } catch (e) {
@@ -119,7 +124,7 @@ export class WasmMemory implements ArrayPool {
    */
   offsetOf(array: KernelArray): number {
     const buffer = array.buffer;
-    if (buffer === this.buffer || (array.byteLength > 0 && this.buffers.has(buffer))) {
+    if (buffer === this.buffer || (this.shared && array.byteLength > 0 && this.buffers.has(buffer))) {
       if (array.byteOffset < this.base || array.byteOffset + array.byteLength > this.allocTop) {
         throw new Error('xent: an array in the engine memory must come from allocF32 / allocF64');
       }
