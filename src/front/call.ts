@@ -5,6 +5,7 @@
  */
 import type { FloatArray, Kernel, KernelArgs, Kernels } from '../kernels/kernel.js';
 import type { Reduction } from '../types.js';
+import { describe } from './describe.js';
 import { type ClassInference, classesOf } from './labels.js';
 import { checkFinite, live, mainFloat, newFloat, outputArray, sideFloat } from './operands.js';
 import { CLASSES, GRAD_OUT, GRAD_OUTPUT, type Option, type OptionList, WEIGHT, optionsObject } from './options.js';
@@ -70,6 +71,23 @@ export class Call {
     const weight = this.side('weight', raw, f64, c);
     checkFinite(this.method, 'weight', weight);
     return weight;
+  }
+
+  /**
+   * Elementwise weights (options.weight) of an [n, c] input of `length` elements: one per class
+   * (c, broadcast over the rows) or one per element; with whether they are per element.
+   */
+  elementWeights(f64: boolean, c: number, length: number): { weight: FloatArray | null; perElement: boolean } {
+    const raw = this.o[WEIGHT.name];
+    if (raw === undefined) return { weight: null, perElement: false };
+    const len = (raw as { length?: unknown }).length;
+    const perElement = len === length && len !== c;
+    if (len !== c && len !== length) {
+      throw new RangeError(`${this.method}: weight has length ${describe(len)}, expected ${c} (one per class) or ${length} (one per element)`);
+    }
+    const weight = this.side('weight', raw, f64, perElement ? length : c);
+    checkFinite(this.method, 'weight', weight);
+    return { weight, perElement };
   }
 
   /**

@@ -77,6 +77,14 @@ export function checkFinite(method: string, name: string, x: FloatArray): void {
   }
 }
 
+/** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */
+export function checkProbabilities(method: string, name: string, p: FloatArray): void {
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${method}: ${name}[${i}] = ${v} is not a probability in [0, 1]`);
+  }
+}
+
 /** True when two typed arrays share bytes. */
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;

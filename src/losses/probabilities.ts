@@ -6,7 +6,7 @@ import type { Call } from '../front/call.js';
 import { DEFAULT_FRONT } from '../front/default.js';
 import { describe } from '../front/describe.js';
 import type { Front } from '../front/front.js';
-import { newFloat } from '../front/operands.js';
+import { checkProbabilities, newFloat } from '../front/operands.js';
 import { CLASSES, REDUCTION, option, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
 import { type FloatArray, type Kernel, kernel, type Param, operand, scalar } from '../kernels/kernel.js';
@@ -85,14 +85,6 @@ const BASE = option('base', [], (method, b) => {
 });
 
 const PROB_OPTIONS = options(CLASSES, REDUCTION, BASE);
-
-/** Probabilities must lie in [0, 1]; anything else (NaN included) would give a silent NaN. */
-function checkProbabilities(method: string, name: string, p: FloatArray): void {
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i];
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`${method}: ${name}[${i}] = ${v} is not a probability in [0, 1]`);
-  }
-}
 
 function run(call: Call, rawP: unknown, rawQ: unknown, kernel: Kernel<ProbArgs>): Loss {
   const { method } = call;

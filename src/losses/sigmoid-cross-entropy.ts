@@ -5,7 +5,6 @@
 import { expNonPositive } from '../backends/js.js';
 import type { Call } from '../front/call.js';
 import { DEFAULT_FRONT } from '../front/default.js';
-import { describe } from '../front/describe.js';
 import type { Front } from '../front/front.js';
 import { checkFinite, newFloat } from '../front/operands.js';
 import { CLASSES, REDUCTION, WEIGHT, option, options } from '../front/options.js';
@@ -92,18 +91,7 @@ function run(call: Call, logits: unknown, rawTargets: unknown): Loss | LossWithG
   const { x, f64, n, c } = call.rows('logits', logits, 'one row');
   const targets = call.side('targets', rawTargets, f64, x.length);
   const reduction = call.get(REDUCTION);
-  let weight: FloatArray | null = null;
-  let weightPerElement = false;
-  const rawWeight = call.o.weight;
-  if (rawWeight !== undefined) {
-    const len = (rawWeight as { length?: unknown }).length;
-    weightPerElement = len === x.length && len !== c;
-    if (len !== c && len !== x.length) {
-      throw new RangeError(`${method}: weight has length ${describe(len)}, expected ${c} (one per class) or ${x.length} (one per element)`);
-    }
-    weight = call.side('weight', rawWeight, f64, weightPerElement ? x.length : c);
-    checkFinite(method, 'weight', weight);
-  }
+  const { weight, perElement: weightPerElement } = call.elementWeights(f64, c, x.length);
   let posWeight: FloatArray | null = null;
   const rawPos = call.o.posWeight;
   if (typeof rawPos === 'number') {
