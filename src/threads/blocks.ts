@@ -25,7 +25,7 @@ export interface ThreadTuning {
 // between calls takes 40-300 µs to wake there. At 256x1000 (2.4·10^5 logits, ~0.2 ms) two
 // threads win 1.3x back to back and tie (0.99-1.08x) when each call follows 5 ms of other work;
 // at 384x1000 they win 1.24x even then. So calls from 2^18 logits run on threads. A block of
-// 2^16 logits (256 KiB of f32) costs a few µs to stage, record and claim against ~40 µs of
+// 2^16 logits (256 KiB of f32) costs a few µs to stage, describe and claim against ~40 µs of
 // kernel.
 /** The tuning of every threaded engine (tests cut calls finer). */
 export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16 };

@@ -4,7 +4,7 @@
 // - control, Int32Array: block counters and flags. Blocks are numbered from the pool's start
 //   and never reset (int32 arithmetic wraps; only differences and equality are used), so a
 //   worker still finishing one call can never claim a block of the next by mistake.
-//   STAGED   blocks published (their inputs staged and their call recorded)
+//   STAGED   blocks published (their inputs staged and their call descriptor written)
 //   CLAIMED  blocks claimed by some thread; a block b is claimed by compare-exchange b → b + 1
 //   STOP     1 when the pool is disposed
 //   READY    workers that have instantiated the kernels
