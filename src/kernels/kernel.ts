@@ -44,6 +44,11 @@ export type Layout = 'rows' | 'row' | 'whole';
 /** An array operand of a wasm export, passed as a byte offset (0 when the argument is null). */
 export interface Operand<A> {
   readonly arg: keyof A & string;
+  /**
+   * Its element type: absent, the main operand's (whose type picks the export); else always
+   * this one (labels and argmax int32, merged row states float64).
+   */
+  readonly type?: 'i32' | 'f64';
   /** The layout, or a function of the call's arguments when it depends on them. */
   readonly layout: Layout | ((a: A) => Layout);
   /** Written by the kernel (copied out of the staging), not read. */
@@ -113,6 +118,8 @@ export interface Binding<A> {
   readonly absent: Float64Array;
   /** Per operand: its layout (or the function of the arguments that gives it). */
   readonly layouts: readonly (Operand<A>['layout'] | undefined)[];
+  /** Per operand: its fixed element type, or undefined for the main operand's. */
+  readonly types: readonly (ElementType | undefined)[];
   readonly outs: readonly boolean[];
   /** Per output: the parameter index of the input it may be computed in place of, or -1. */
   readonly inPlaceOf: Int32Array;
@@ -137,6 +144,7 @@ export function kernel<A extends KernelArgs>(spec: KernelSpec<A>): Kernel<A> {
     kinds: Uint8Array.from(params, (p) => (isOperand(p) ? OPERAND : p.arg === 'n' ? ROWS : SCALAR)),
     absent: Float64Array.from(params, (p) => (isOperand(p) ? 0 : (p.absent ?? 0))),
     layouts: params.map((p) => (isOperand(p) ? p.layout : undefined)),
+    types: params.map((p) => (isOperand(p) ? p.type : undefined)),
     outs: params.map((p) => isOperand(p) && p.out === true),
     inPlaceOf: Int32Array.from(params, (p) => (isOperand(p) ? at(p.inPlaceOf) : -1)),
   };

@@ -78,7 +78,8 @@ export const ROW_STATES = kernel<RowStateArgs>({
   main: 'x',
   params: [
     operand('x', 'rows'), scalar('n'), scalar('c'), operand('weight', 'whole'),
-    operand('max', 'row', { out: true }), operand('sumExp', 'row', { out: true }), operand('weightedShift', 'row', { out: true }),
+    operand('max', 'row', { out: true, type: 'f64' }), operand('sumExp', 'row', { out: true, type: 'f64' }),
+    operand('weightedShift', 'row', { out: true, type: 'f64' }),
   ],
   js: rowStatesJs,
 });
@@ -88,7 +89,8 @@ export const EXP_SCALE = kernel<ExpScaleArgs>({
   export: 'row_expscale',
   main: 'x',
   params: [
-    operand('x', 'rows'), scalar('n'), scalar('c'), operand('shift', 'row'), operand('alpha', 'row'), operand('beta', 'row'),
+    operand('x', 'rows'), scalar('n'), scalar('c'), operand('shift', 'row', { type: 'f64' }), operand('alpha', 'row', { type: 'f64' }),
+    operand('beta', 'row', { type: 'f64' }),
     operand('weight', 'whole'), operand('out', 'rows', { out: true, inPlaceOf: 'x' }),
   ],
   js: expScaleJs,

@@ -174,10 +174,10 @@ export const SPARSE_XENT = kernel<SparseArgs>({
   export: 'sparse_xent',
   main: 'logits',
   params: [
-    operand('logits', 'rows'), operand('labels', 'row'), scalar('n'), scalar('c'), operand('weight', 'whole'), scalar('ignoreIndex'),
+    operand('logits', 'rows'), operand('labels', 'row', { type: 'i32' }), scalar('n'), scalar('c'), operand('weight', 'whole'), scalar('ignoreIndex'),
     scalar('smoothing'), operand('rowLoss', 'row', { out: true }), operand('grad', 'rows', { out: true, inPlaceOf: 'logits' }),
     scalar('gradScale'), operand('rowScale', 'row'), scalar('softcap', 0), scalar('zLoss', 0), scalar('zGradScale', 0),
-    scalar('focalGamma', -1), operand('rowLse', 'row', { out: true }), operand('rowArgmax', 'row', { out: true }),
+    scalar('focalGamma', -1), operand('rowLse', 'row', { out: true }), operand('rowArgmax', 'row', { out: true, type: 'i32' }),
   ],
   js: sparseJs,
   serial: (a) => (a.softcap ?? 0) > 0,

@@ -69,7 +69,7 @@ export class WasmKernelSet implements WasmKernels {
       if (!fn) throw new Error(`xent: the '${this.name}' build has no export ${name}`);
       entry = byType[type] = { name, fn };
     }
-    return describeCall(kernel, a, entry.name, entry.fn);
+    return describeCall(kernel, a, type, entry.name, entry.fn);
   }
 
   /** Runs a placed call on worker threads, or gives null to run it on this thread (no threads here). */

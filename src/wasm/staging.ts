@@ -11,7 +11,7 @@
  * computed in place in that input's scratch (see Operand.inPlaceOf), and each block is copied
  * out once.
  */
-import { type Kernel, type KernelArgs, type KernelArray, ROWS, SCALAR, isOperand } from '../kernels/kernel.js';
+import { type ElementType, type Kernel, type KernelArgs, type KernelArray, ROWS, SCALAR, elementType, isOperand } from '../kernels/kernel.js';
 import { ALIGN, BLOCK_ELEMENTS, type WasmMemory, alignUp } from './memory.js';
 
 /** A kernel export: numbers in (byte offsets, lengths, scalars), a partial sum or nothing out. */
@@ -51,8 +51,12 @@ export interface StagedCall {
   readonly ops: OperandUse[];
 }
 
-/** The call descriptor of `kernel` on `a`, with `fn` the export `name`; operands not yet placed. */
-export function describeCall<A extends KernelArgs>(kernel: Kernel<A>, a: A, name: string, fn: WasmFn): StagedCall {
+/**
+ * The call descriptor of `kernel` on `a`, with `fn` the export `name` (for the main operand's
+ * element type `type`); operands not yet placed. An operand of another element type than the
+ * export reads is refused: the kernel would read past it.
+ */
+export function describeCall<A extends KernelArgs>(kernel: Kernel<A>, a: A, type: ElementType, name: string, fn: WasmFn): StagedCall {
   const b = kernel.binding;
   const count = b.args.length;
   const argv: number[] = [];
@@ -72,6 +76,8 @@ export function describeCall<A extends KernelArgs>(kernel: Kernel<A>, a: A, name
     }
     if (!v) continue;
     const array = v as KernelArray;
+    const want = b.types[i] ?? type;
+    if (elementType(array) !== want) throw new Error(`xent: ${name} takes ${b.args[i]} as ${want}, got a ${array.constructor.name}`);
     const given = b.layouts[i]!;
     const layout = typeof given === 'function' ? given(a) : given;
     const perRow = layout === 'rows' ? a.c : layout === 'row' ? 1 : 0;
