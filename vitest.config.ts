@@ -17,9 +17,21 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
  * So a suite in test/ itself must run in both: no node: modules, and process only as
  * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
+/**
+ * The differential fuzz's run (test/fuzz.test.ts), the same in every project: XENT_FUZZ_SEED
+ * replays one, else each run draws a fresh seed; XENT_FUZZ_RUNS cases per engine (0: its default).
+ * The seed drawn goes into the environment, as vitest evaluates this file once per project.
+ */
+process.env.XENT_FUZZ_SEED ??= String(Math.floor(Math.random() * 2 ** 31));
+const fuzz = {
+  seed: Number(process.env.XENT_FUZZ_SEED),
+  runs: Number(process.env.XENT_FUZZ_RUNS ?? 0),
+};
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    provide: { fuzz },
     projects: [
       {
         extends: true,

@@ -20,16 +20,31 @@ export let cappedCoefSum: f64 = 0;
 /** Max of the c raw logits at `xn` of the last f32_raddcappedexp call that had one. */
 export let cappedNextMax: f32 = 0;
 
-/** Where f32x4_tanh_sech2_any leaves its second result, sech² u (16 bytes of static data: no v128 globals in the scalar build). */
-const SECH2_SLOT: usize = memory.data(16, 16);
+/**
+ * f32x4_tanh_sech2_any's second result, sech² u, as the two halves of its bits: globals, which
+ * are each instance's own. (Static data is not: every instance on a shared memory shares it, so
+ * a threaded engine's threads overwrote each other's sech² and softcap gradients came out
+ * wrong.) i64 rather than v128, which the scalar build cannot declare.
+ */
+let sech2Lo: i64 = 0;
+let sech2Hi: i64 = 0;
 
-/** tanh u for any u, and sech² u at SECH2_SLOT: the out-of-line path for vectors beyond the polynomial's range. */
+/** The sech² u that the last f32x4_tanh_sech2_any call left. */
+// @ts-ignore: decorator
+@inline
+function sech2Out(): v128 {
+  return i64x2.replace_lane(i64x2.splat(sech2Lo), 1, sech2Hi);
+}
+
+/** tanh u for any u, and sech² u in sech2Out: the out-of-line path for vectors beyond the polynomial's range. */
 function f32x4_tanh_sech2_any(vu: v128): v128 {
   const vone = f32x4.splat(1);
   const va = f32x4.abs(vu);
   const ve2 = f32x4_tanh_exp(va);
   const vr = f32x4.div(vone, f32x4.add(ve2, vone));
-  v128.store(SECH2_SLOT, f32x4_sech2(ve2, vr));
+  const vs = f32x4_sech2(ve2, vr);
+  sech2Lo = i64x2.extract_lane(vs, 0);
+  sech2Hi = i64x2.extract_lane(vs, 1);
   return f32x4_tanh(vu, va, ve2, vr);
 }
 
@@ -99,13 +114,13 @@ function f32_cappedpass_u16_acc4(
           }
         } else {
           vt0 = f32x4_tanh_sech2_any(vu0);
-          vh0 = v128.load(SECH2_SLOT);
+          vh0 = sech2Out();
           vt1 = f32x4_tanh_sech2_any(vu1);
-          vh1 = v128.load(SECH2_SLOT);
+          vh1 = sech2Out();
           vt2 = f32x4_tanh_sech2_any(vu2);
-          vh2 = v128.load(SECH2_SLOT);
+          vh2 = sech2Out();
           vt3 = f32x4_tanh_sech2_any(vu3);
-          vh3 = v128.load(SECH2_SLOT);
+          vh3 = sech2Out();
         }
         const vd0 = madd(vt0, vcap, vnegmy);
         const vd1 = madd(vt1, vcap, vnegmy);
@@ -145,7 +160,7 @@ function f32_cappedpass_u16_acc4(
         const vd = madd(vt, vcap, vnegmy);
         const ve = f32x4_expminusmax_rr2_p5(vd);
         vs0 = f32x4.add(vs0, ve);
-        if (stores) v128.store(out + o, f32x4.mul(ve, v128.load(SECH2_SLOT)));
+        if (stores) v128.store(out + o, f32x4.mul(ve, sech2Out()));
         if (dot) {
           let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
           if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
@@ -212,7 +227,7 @@ export function f32_vcappedgrad(
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
       const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
-      const vsech2 = v128.load(SECH2_SLOT);
+      const vsech2 = sech2Out();
       const ve = f32x4_expminusmax_rr2_p5(madd(vt, vcap, f32x4.splat(-my)));
       let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
       if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));

@@ -72,9 +72,12 @@ function f32_sigmoid_focal_span(
         const vdpt = f32x4.sub(f32x4.mul(vomt, vsp), f32x4.mul(vt, vsn));
         let vg = f32x4.mul(vdpt, vfq);
         if (kind != 0) {
-          const vratio = v128.andnot(f32x4.div(f32x4.mul(vsp, vsn), vq), f32x4.eq(vq, vzero));
+          const vratio = f32x4.div(f32x4.mul(vsp, vsn), vq);
           const vone2t = f32x4.sub(vone, f32x4.add(vt, vt));
-          vg = f32x4.add(vg, f32x4.mul(f32x4.mul(f32x4.mul(vgamma, vce), f32x4.mul(vone2t, vratio)), vfq));
+          const vterm = f32x4.mul(f32x4.mul(f32x4.mul(vgamma, vce), f32x4.mul(vone2t, vratio)), vfq);
+          // The whole term is 0 where q = 0, as in the scalar loop: masking only the ratio left
+          // γ·BCE·0 = NaN where the BCE is NaN (x = −∞), unlike the scalar build and js.
+          vg = f32x4.add(vg, v128.andnot(vterm, f32x4.eq(vq, vzero)));
         }
         const vs = sc ? v128.load(sc + o) : f32x4.splat(scale);
         v128.store(g + o, f32x4.mul(f32x4.mul(vs, vat), vg));

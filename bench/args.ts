@@ -30,6 +30,13 @@ writes them under bench/results/partial/ (not committed).
 Relaxed SIMD needs a V8 flag in Node 20, which NODE_OPTIONS does not accept; add its row with
   npm run build && npx tsx --experimental-wasm-relaxed-simd bench/run.ts [options]`;
 
+/** The value that follows option argv[i]; throws when there is none (the end, or the next option). */
+export function optionValue(argv: string[], i: number): string {
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${argv[i]} needs a value`);
+  return value;
+}
+
 /** Parses argv (without node and script); throws with a message on bad input. */
 export function parseArgs(argv: string[]): RunOptions | 'help' {
   let shapes: Shape[] | undefined;
@@ -38,11 +45,11 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
   let extras = false;
   let timeMs: number | undefined;
   const modes = new Set<Mode>();
-  const list = (i: number, flag: string) => {
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
-    return value.split(',').map((s) => s.trim()).filter(Boolean);
-  };
+  const list = (i: number) =>
+    optionValue(argv, i)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {
@@ -62,10 +69,10 @@ export function parseArgs(argv: string[]): RunOptions | 'help' {
         modes.add('grad');
         break;
       case '--shapes':
-        shapes = list(i++, arg).map(parseShape);
+        shapes = list(i++).map(parseShape);
         break;
       case '--contenders':
-        contenders = list(i++, arg);
+        contenders = list(i++);
         break;
       case '--time':
         timeMs = Number(argv[++i]);

@@ -13,6 +13,8 @@ export type TaskRecord = {
   c: number;
   contender: string;
   kind: Contender['kind'];
+  /** Threads the contender computes on. */
+  threads: number;
 } & (
   | ({
       status: 'ok';
@@ -22,7 +24,7 @@ export type TaskRecord = {
       lossError?: number;
       /** See data.ts gradError; absent for floors and loss-only tasks. */
       gradError?: number;
-      /** Throughput relative to xent's js backend and to the fastest peer, same shape and mode. */
+      /** Throughput relative to xent's js backend and to the fastest peer on at most as many threads, same shape and mode. */
       vsXentJs?: number;
       vsBestPeer?: number;
       /** For a row of `--options`: its time relative to the plain row it extends (1.10 = 10% slower). */
@@ -46,20 +48,22 @@ export interface RunReport {
   tasks: TaskRecord[];
 }
 
-/** Fills in the ratio fields of the ok tasks (to xent-js and to the fastest peer). */
+/**
+ * Fills in the ratio fields of the ok tasks: to xent-js, and to the fastest peer on at most as
+ * many threads (a one-thread row against one-thread peers, a two-thread row against all of them).
+ */
 export function addRatios(tasks: TaskRecord[]): void {
   const key = (t: TaskRecord) => `${t.mode} ${t.shape}`;
   const xentJs = new Map<string, number>();
-  const bestPeer = new Map<string, number>();
+  const peers = tasks.filter((t) => t.kind === 'peer' && t.status === 'ok');
   for (const t of tasks) {
-    if (t.status !== 'ok') continue;
-    if (t.contender === 'xent-js') xentJs.set(key(t), t.mlogitsPerSec);
-    if (t.kind === 'peer') bestPeer.set(key(t), Math.max(bestPeer.get(key(t)) ?? 0, t.mlogitsPerSec));
+    if (t.status === 'ok' && t.contender === 'xent-js') xentJs.set(key(t), t.mlogitsPerSec);
   }
   for (const t of tasks) {
     if (t.status !== 'ok') continue;
     const js = xentJs.get(key(t));
-    const peer = bestPeer.get(key(t));
+    const rivals = peers.filter((p) => key(p) === key(t) && p.threads <= t.threads);
+    const peer = rivals.length > 0 ? Math.max(...rivals.map((p) => (p.status === 'ok' ? p.mlogitsPerSec : 0))) : undefined;
     if (js) t.vsXentJs = t.mlogitsPerSec / js;
     if (peer) t.vsBestPeer = t.mlogitsPerSec / peer;
     // Rows of --options are named <plain row>+<extra>.
@@ -161,7 +165,7 @@ export function terminalTable(report: RunReport): string {
 
 /** The JavaScript runtime measured: Node, or the browser (with its V8). */
 export function runtimeText(m: RunReport['machine']): string {
-  return m.browser ? `${m.browser}, V8 ${m.v8}` : `Node ${m.node}`;
+  return m.browser ? `${m.browser}, V8 ${m.v8}` : `Node ${m.node} (V8 ${m.v8})`;
 }
 
 /**
@@ -191,7 +195,8 @@ export function markdown(report: RunReport): string {
     out.push('');
   }
   out.push(
-    'Bold: xent; in parentheses, its speed relative to the fastest peer (naive JS, TensorFlow.js, onnxruntime-web) on that shape. ' +
+    'Bold: xent; in parentheses, its speed relative to the fastest peer (naive JS, TensorFlow.js, onnxruntime-web, in Node onnxruntime-node) ' +
+      'on that shape and on at most as many threads. ' +
       'floor-read is one SIMD read pass over the same logits, floor-copy the copy of them into wasm memory: what any loss must at least pay.',
     '',
   );

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, parseArgs, type RunOptions } from './args.js';
 import { markdown, terminalTable, type RunReport } from './report.js';
-import { errorText, loadContenders, runTasks } from './suite.js';
+import { onnxFamily } from './contenders/onnx.js';
+import { onnxNodeFamily } from './contenders/onnx-node.js';
+import { FAMILIES, errorText, loadContenders, runTasks } from './suite.js';
 import { chart } from './svg.js';
 
 /** The command as it was typed, near enough to repeat it (V8 flags included, tsx's own left out). */
@@ -34,7 +36,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { selected, loadFailures } = await loadContenders(options, console.log);
+  // onnxruntime-node is a native addon: Node's entry point adds it, next to onnxruntime-web.
+  const families = FAMILIES.flatMap((f) => (f === onnxFamily ? [f, onnxNodeFamily] : [f]));
+  const { selected, loadFailures } = await loadContenders(options, console.log, families);
 
   const report: RunReport = {
     date: new Date().toISOString().slice(0, 10),

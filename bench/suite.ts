@@ -23,8 +23,8 @@ export function errorText(e: unknown): string {
 }
 
 /** Checks, then times, one contender on one problem. */
-async function runTask(c: Contender, problem: Problem, mode: Mode, reference: number, budget: Budget): Promise<TaskRecord> {
-  const base = { mode, shape: shapeName(problem), n: problem.n, c: problem.c, contender: c.id, kind: c.kind };
+export async function runTask(c: Contender, problem: Problem, mode: Mode, reference: number, budget: Budget): Promise<TaskRecord> {
+  const base = { mode, shape: shapeName(problem), n: problem.n, c: problem.c, contender: c.id, kind: c.kind, threads: c.threads ?? 1 };
   let prepared;
   try {
     prepared = await c.prepare(problem, mode);
@@ -56,14 +56,18 @@ async function runTask(c: Contender, problem: Problem, mode: Mode, reference: nu
   }
 }
 
-/** Loads every family (one that fails is reported, not fatal) and picks the contenders asked for. */
+/**
+ * Loads every family (one that fails is reported, not fatal) and picks the contenders asked for.
+ * `families`: FAMILIES, with what only the entry point's runtime can load (onnxruntime-node).
+ */
 export async function loadContenders(
   options: RunOptions,
   log: (line: string) => void,
+  families: Family[] = FAMILIES,
 ): Promise<{ selected: Contender[]; loadFailures: RunReport['loadFailures'] }> {
   const contenders: Contender[] = [];
   const loadFailures: RunReport['loadFailures'] = [];
-  for (const family of FAMILIES) {
+  for (const family of families) {
     try {
       contenders.push(...(await family.load()));
     } catch (e) {

@@ -11,9 +11,9 @@
  * processes used more than 20% of a core (from /proc/stat, less this process's own CPU time) is
  * dropped and redone, and the report says how many were.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { availableBackends, createEngine, type BackendName, type Engine } from '../src/index.js';
+import { foreignLoad, machineBusyMs } from './load.js';
 
 const USAGE = `usage: npx tsx bench/threads.ts [--shapes 64x10,256x1000,...] [--threads 2] [--backend simd] [--gap ms] [--windows 11]`;
 
@@ -62,16 +62,6 @@ function parse(argv: string[]): Options {
     }
   }
   return o;
-}
-
-/** CPU time used by the whole machine so far (ms), or null where /proc/stat is unavailable. */
-function machineBusyMs(): number | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-    return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10; // user, nice, system, irq, softirq; USER_HZ = 100
-  } catch {
-    return null;
-  }
 }
 
 function spin(ms: number): void {
@@ -139,14 +129,11 @@ for (const [n, c] of o.shapes) {
         const wall0 = performance.now();
         const p = window(f1);
         const q = window(fN);
-        const busy1 = machineBusyMs();
-        if (busy0 !== null && busy1 !== null) {
-          const cpu = process.cpuUsage(cpu0);
-          const foreign = (busy1 - busy0 - (cpu.user + cpu.system) / 1000) / (performance.now() - wall0);
-          if (foreign > 0.2) {
-            dropped++;
-            continue;
-          }
+        const cpu = process.cpuUsage(cpu0);
+        const foreign = foreignLoad(busy0, machineBusyMs(), (cpu.user + cpu.system) / 1000, performance.now() - wall0);
+        if (foreign !== null && foreign > 0.2) {
+          dropped++;
+          continue;
         }
         t1.push(p);
         tN.push(q);

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TfModule from '@tensorflow/tfjs';
+import { optionValue } from './args.js';
 import { parseShape, shapeName, type Shape } from './data.js';
 import { measure, type Budget, type Timing } from './measure.js';
 import { packageDirUrl } from './package-dir.js';
@@ -69,11 +70,7 @@ function parseArgs(argv: string[]): Options | 'help' {
   let hidden: number | undefined;
   let backends: TfBackend[] | undefined;
   let timeMs: number | undefined;
-  const value = (i: number) => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${argv[i]} needs a value`);
-    return v;
-  };
+  const value = (i: number) => optionValue(argv, i);
   for (let i = 0; i < argv.length; i++) {
     switch (argv[i]) {
       case '--help':

@@ -5,7 +5,7 @@
 import { Front, type MethodsOf } from './front/front.js';
 import { describe } from './front/describe.js';
 import { newFloat } from './front/operands.js';
-import type { BackendName, FloatArray, Kernels } from './kernels/kernel.js';
+import type { ArrayPool, BackendName, FloatArray, Kernels } from './kernels/kernel.js';
 import LOSSES, { type Engine } from './losses/index.js';
 
 /** The engine over one kernel set. Its loss methods are the registry's, on its prototype. */
@@ -51,16 +51,23 @@ export class XentEngine extends Front implements Engine {
   view<T extends FloatArray>(array: T): T {
     const pool = this.kernels.arrays;
     if (!pool) return array;
-    if (!pool.owns(array)) throw new TypeError(`view: takes an array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('view', pool, array);
     return pool.view(array);
   }
 
   free(array: FloatArray): void {
     const pool = this.kernels.arrays;
     if (!pool) return;
-    if (!pool.owns(array)) throw new TypeError(`free: takes a live array from engine.alloc, got ${describe(array)}`);
+    if (!pool.owns(array)) throw notOwned('free', pool, array);
     pool.free(array);
   }
+}
+
+/** The error of view / free given an array the pool does not own (freed, or never allocated). */
+function notOwned(method: 'view' | 'free', pool: ArrayPool, array: unknown): TypeError {
+  const problem = ArrayBuffer.isView(array) ? pool.misuse(array) : null;
+  const takes = method === 'free' ? 'a live array' : 'an array';
+  return new TypeError(problem ? `${method}: the array ${problem}` : `${method}: takes ${takes} from engine.alloc, got ${describe(array)}`);
 }
 
 /**

@@ -171,7 +171,9 @@ export function mergeRowStates(states: readonly RowStates[], opts: MergeOptions 
         if (s.max[r] === -Infinity) t += s.weightSum === 0 ? 0 : s.weightSum * Infinity;
         else t += s.weightSum * (m - s.max[r] + ls) - s.weightedShift![r];
       }
-      loss += epsc * t;
+      // A row with no softmax at all (-inf everywhere) is NaN with smoothing, as the fused
+      // kernels give it whatever the weights; a shard masked on a row it shares adds +inf (or 0).
+      loss += m === -Infinity ? NaN : epsc * t;
     }
     rowLoss[r] = loss;
     sum += loss;

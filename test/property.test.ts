@@ -33,6 +33,7 @@ import {
   refSoftmaxCrossEntropyDense,
 } from './reference.js';
 import { rng } from './random.js';
+import { guardsOf, viewOf } from './arrays.js';
 
 // =============================================================================================
 // Random numbers: arrays are filled from a seeded PRNG (fast and compact to print); fast-check
@@ -115,23 +116,6 @@ function makeLogits(p: LogitParams, n: number, c: number, prec: Precision, allow
       out.push(prec === 'f64' ? v : Math.fround(v));
     }
   return out;
-}
-
-/** A copy of `a` in the middle of a larger buffer of the same type whose other entries are `guard`. */
-function viewOf<T extends Float32Array | Float64Array | Int32Array>(a: T, guard: number): T {
-  const pre = 1 + (a.length % 5);
-  const Ctor = a.constructor as new (n: number) => T;
-  const big = new Ctor(a.length + pre + 3).fill(guard);
-  big.set(a, pre);
-  return big.subarray(pre, pre + a.length) as T;
-}
-
-/** The entries of the buffer around a view, to check nothing was written outside it. */
-function guardsOf(a: ArrayBufferView & ArrayLike<number>): number[] {
-  const Ctor = a.constructor as new (b: ArrayBufferLike) => ArrayLike<number>;
-  const all = new Ctor(a.buffer);
-  const start = a.byteOffset / (a.byteLength / Math.max(a.length, 1) || 1);
-  return Array.from(all).filter((_, i) => i < start || i >= start + a.length);
 }
 
 /** The main input as the precision says: a typed array (or a view), or number[] (read as float32). */

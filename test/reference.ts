@@ -44,15 +44,16 @@ export interface RefResult {
 // Row-wise softmax / log-softmax
 // ---------------------------------------------------------------------------------------------
 
-/** log-softmax of one row: x_k − max − log Σ_j exp(x_j − max). */
+/** log-softmax of one row: (x_k − max) − log Σ_j exp(x_j − max). */
 export function logSoftmaxRow(row: Values): Float64Array {
   let max = -Infinity;
   for (let k = 0; k < row.length; k++) max = Math.max(max, row[k]);
   let sumExp = 0;
   for (let k = 0; k < row.length; k++) sumExp += Math.exp(row[k] - max);
-  const logSumExp = max + Math.log(sumExp);
+  // (x − max) − log Σ: max + log Σ would round away log Σ when |max| is ~1e17 or more.
+  const logSum = Math.log(sumExp);
   const out = new Float64Array(row.length);
-  for (let k = 0; k < row.length; k++) out[k] = row[k] - logSumExp;
+  for (let k = 0; k < row.length; k++) out[k] = row[k] - max - logSum;
   return out;
 }
 
@@ -175,8 +176,8 @@ function capSlope(x: number, cap: number): number {
   return cap > 0 ? 1 - Math.tanh(x / cap) ** 2 : 1;
 }
 
-/** log Σ exp of a row: max + log Σ exp(x − max). */
-function logSumExp(row: Values): number {
+/** log Σ exp of a row: max + log Σ exp(x − max) (NaN for a row of -inf, which has no softmax). */
+export function logSumExp(row: Values): number {
   let max = -Infinity;
   for (let k = 0; k < row.length; k++) max = Math.max(max, row[k]);
   let sumExp = 0;
@@ -262,7 +263,10 @@ export function refSoftmaxCrossEntropy(logits: Values, labels: ArrayLike<number 
     const nll = weight(y) === 0 ? 0 : -weight(y) * logp[y];
     let smooth = 0;
     if (eps > 0) for (let k = 0; k < c; k++) if (weight(k) !== 0) smooth -= weight(k) * logp[k];
-    zRow[i] = z * lse[i] * lse[i];
+    // A NaN logit makes a smoothed row NaN even when every class weight is 0 (README: a NaN logit
+    // makes its row NaN); a zero weight drops a term only against a -inf logit, and w[y] = 0 the nll term whole.
+    if (eps > 0 && logp.some(Number.isNaN)) smooth = NaN;
+    zRow[i] = z === 0 ? 0 : z * lse[i] * lse[i];
     ceRow[i] = (1 - eps) * nll + (eps / c) * smooth;
     for (let k = 0; k < c; k++) {
       const p = Math.exp(logp[k]);
@@ -394,7 +398,7 @@ export function refSigmoidFocalLoss(logits: Values, targets: Values, opts: RefSi
     const t = targets[i];
     const p = sigmoid(x);
     const pNeg = sigmoid(-x);
-    const ce = t * softplus(-x) + (1 - t) * softplus(x);
+    const ce = bceWithLogits(x, t);
     const q = t * pNeg + (1 - t) * p;
     const fq = gamma === 0 ? 1 : q ** gamma;
     const at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1;
@@ -447,7 +451,7 @@ export function refSoftmaxCrossEntropyDense(logits: Values, targets: Values, opt
     const a = Float64Array.from(ts[i], (t, k) => (w ? w[k] : 1) * ((1 - eps) * t + eps / c));
     const row = coefficientRow(v, a, g[i]);
     const lse = logSumExp(v);
-    zRow[i] = z * lse * lse;
+    zRow[i] = z === 0 ? 0 : z * lse * lse;
     perRow[i] = row.loss + zRow[i];
     const logp = logSoftmaxRow(v);
     for (let k = 0; k < c; k++) {
@@ -486,6 +490,17 @@ export function sigmoid(z: number): number {
 }
 
 /**
+ * binary_cross_entropy_with_logits of one element, with pw the positive weight:
+ * pw·t·softplus(−x) + (1−t)·softplus(x). At x = ±Infinity it is PyTorch's own expression,
+ * (1−t)·x − (1 + (pw−1)·t)·log σ(x), which is NaN wherever it meets 0·∞ or ∞ − ∞ (x = +∞ with
+ * t = 1, x = −∞ with any t) where the limit would be finite or +∞.
+ */
+export function bceWithLogits(x: number, t: number, pw = 1): number {
+  if (Number.isFinite(x)) return pw * t * softplus(-x) + (1 - t) * softplus(x);
+  return (1 - t) * x + (1 + (pw - 1) * t) * softplus(-x);
+}
+
+/**
  * PyTorch: ℓ = −w·[pw·t·log σ(x) + (1−t)·log(1 − σ(x))] with log σ(x) = −softplus(−x) and
  * log(1 − σ(x)) = −softplus(x): ℓ = w·[pw·t·softplus(−x) + (1−t)·softplus(x)].
  * Gradient: dℓ/dx = w·[−pw·t·σ(−x) + (1−t)·σ(x)]. 'mean' divides by N·C.
@@ -511,7 +526,7 @@ export function refSigmoidCrossEntropy(logits: Values, targets: Values, opts: Re
     const t = targets[i];
     const wi = w ? w[perElement ? i : k] : 1;
     const pw = posWeight(k);
-    perElem[i] = wi * (pw * t * softplus(-x) + (1 - t) * softplus(x));
+    perElem[i] = wi * bceWithLogits(x, t, pw);
     grad[i] = g[i] * wi * (-pw * t * sigmoid(-x) + (1 - t) * sigmoid(x));
     // The kernels' form w·[(1−t) − (1 + (pw−1)·t)·σ(−x)] subtracts terms of these sizes.
     gradAmp[i] = Math.abs(g[i] * wi) * (Math.abs(1 - t) + Math.abs(1 + (pw - 1) * t) * sigmoid(-x));

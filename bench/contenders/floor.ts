@@ -1,6 +1,6 @@
 /**
  * The floor under any loss: touching the logits once. `floor-read` is one SIMD read pass (the
- * kernels' `sumF32`) over logits already in wasm memory; `floor-copy` is the copy of the logits
+ * kernels' SUM_F32) over logits already in wasm memory; `floor-copy` is the copy of the logits
  * into wasm memory (`Float32Array.prototype.set`) that any wasm library pays for a JS array.
  * They compute no loss, so they are not checked.
  */
@@ -24,7 +24,7 @@ export const floorFamily: Family = {
     const read: Contender = {
       id: 'floor-read',
       kind: 'floor',
-      note: `one read pass: sumF32 of the '${variant}' kernels over logits already in wasm memory`,
+      note: `one read pass: the SUM_F32 kernel of the '${variant}' kernels over logits already in wasm memory`,
       modes: ['loss', 'grad'],
       async prepare(p) {
         const { array, release } = inMemory(p.logits.length);

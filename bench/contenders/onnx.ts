@@ -6,8 +6,29 @@
  * copies them into the runtime's memory) and reads the outputs.
  */
 import { softmaxCrossEntropyModel } from '../onnx-model.js';
+import type { Problem } from '../data.js';
 import { packageDirUrl } from '../package-dir.js';
-import type { Family } from './types.js';
+import type { Call, Family, Mode } from './types.js';
+
+/** The part of onnxruntime's API (web and node alike) that a timed call uses. */
+interface OrtApi {
+  Tensor: new (type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: number[]) => unknown;
+}
+interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
+}
+
+/** The timed call of an onnxruntime row: wrap the arrays in tensors, await run, read the outputs. */
+export function sessionCall(ort: OrtApi, session: OrtSession, p: Problem, mode: Mode): Call {
+  return async () => {
+    const out = await session.run({
+      scores: new ort.Tensor('float32', p.logits, [p.n, p.c]),
+      labels: new ort.Tensor('int32', p.labels, [p.n]),
+    });
+    const loss = (out.loss.data as Float32Array)[0];
+    return mode === 'loss' ? { loss } : { loss, grad: out.grad.data as Float32Array };
+  };
+}
 
 /** onnxruntime-web, loaded from the .wasm files in node_modules. */
 export const onnxFamily: Family = {
@@ -29,17 +50,7 @@ export const onnxFamily: Family = {
           const session = await ort.InferenceSession.create(softmaxCrossEntropyModel(p.n, p.c, mode === 'grad'), {
             executionProviders: ['wasm'],
           });
-          return {
-            call: async () => {
-              const out = await session.run({
-                scores: new ort.Tensor('float32', p.logits, [p.n, p.c]),
-                labels: new ort.Tensor('int32', p.labels, [p.n]),
-              });
-              const loss = (out.loss.data as Float32Array)[0];
-              return mode === 'loss' ? { loss } : { loss, grad: out.grad.data as Float32Array };
-            },
-            release: () => session.release(),
-          };
+          return { call: sessionCall(ort, session, p, mode), release: () => session.release() };
         },
       },
     ];

@@ -29,6 +29,8 @@ export interface Contender {
   /** The name on the command line and in the tables, e.g. `xent-simd`, `tfjs-wasm`. */
   id: string;
   kind: 'xent' | 'peer' | 'floor';
+  /** Threads it computes on (default 1); a row is compared with the fastest peer on as many threads. */
+  threads?: number;
   /** How it is run, for the report's notes. */
   note: string;
   modes: readonly Mode[];

@@ -13,12 +13,14 @@ import type { Contender, Family, Mode, Outcome } from './types.js';
 type Xent = typeof import('../../src/index.js');
 type Engine = Awaited<ReturnType<Xent['createEngine']>>;
 
-function contender(engine: Engine, zeroCopy: boolean, createEngine: () => Promise<Engine>): Contender {
+/** The row of one engine: called as the docs show, or (zeroCopy) on arrays from engine.alloc. */
+export function xentContender(engine: Engine, zeroCopy: boolean, createEngine: () => Promise<Engine>): Contender {
   const threads = engine.threads > 1 ? `-${engine.threads}t` : '';
   const on = engine.threads > 1 ? ` on ${engine.threads} threads` : '';
   return {
     id: `xent-${engine.backend}${threads}${zeroCopy ? '-zero-copy' : ''}`,
     kind: 'xent',
+    threads: engine.threads,
     note: zeroCopy
       ? `backend '${engine.backend}'${on}, logits and gradient in arrays from engine.alloc (no staging copy)`
       : `backend '${engine.backend}'${on}, Float32Array in, gradOut reused across calls`,
@@ -160,9 +162,9 @@ export const xentFamily: Family = {
     for (const backend of xent.availableBackends()) {
       const create = () => xent.createEngine({ backend });
       const engine = await create();
-      rows.push(contender(engine, false, create));
+      rows.push(xentContender(engine, false, create));
       // One zero-copy row, on the best wasm backend.
-      if (backend !== 'js' && rows.length === 1) rows.push(contender(engine, true, create));
+      if (backend !== 'js' && rows.length === 1) rows.push(xentContender(engine, true, create));
       for (const [name, extra] of Object.entries(EXTRAS)) rows.push(extraRow(engine, name, extra));
     }
     // The best wasm backend on two threads (where workers can share memory), staged and zero-copy.
@@ -170,7 +172,7 @@ export const xentFamily: Family = {
     if (best !== 'js') {
       const create = () => xent.createEngine({ backend: best, threads: 2 });
       const engine = await create();
-      if (engine.threads === 2) rows.push(contender(engine, false, create), contender(engine, true, create));
+      if (engine.threads === 2) rows.push(xentContender(engine, false, create), xentContender(engine, true, create));
     }
     return rows;
   },

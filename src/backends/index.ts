@@ -5,15 +5,19 @@
 import { BACKENDS, type BackendName, type Kernels } from '../kernels/kernel.js';
 import type { EngineOptions } from '../types.js';
 import { describe } from '../front/describe.js';
+import { rankVariants } from './choose.js';
 import { jsKernels } from './js.js';
 import { createWasmKernels, supportedWasmVariants } from './wasm.js';
 
 /** Most threads an engine takes. */
 const MAX_THREADS = 256;
 
-/** The backends this runtime runs, best first; 'js' is always last. */
+/**
+ * The backends this runtime runs, fastest first ('auto' takes the first; see backends/choose.ts);
+ * 'js' is always last.
+ */
 export function availableBackends(): BackendName[] {
-  return [...supportedWasmVariants(), 'js'];
+  return [...rankVariants(supportedWasmVariants()), 'js'];
 }
 
 /** The kernels of an engine with these options (createEngine's), checked. */

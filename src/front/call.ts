@@ -111,7 +111,7 @@ export class Call {
   ): Gradient {
     if (!this.withGrad) return { grad: null, gradScale: 0, zGradScale: 0, scales: null };
     const grad = this.output(GRAD_OUT, f64, x, inputs);
-    return { grad, ...gradScaleOf(this.method, this.o[GRAD_OUTPUT.name], reduction, count, denom, f64, zDenom) };
+    return { grad, ...gradScaleOf(this.method, this.live(GRAD_OUTPUT.name, this.o[GRAD_OUTPUT.name]), reduction, count, denom, f64, zDenom) };
   }
 
   /** Runs a kernel on the engine's backend. */

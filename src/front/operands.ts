@@ -19,12 +19,21 @@ function isDetached(buffer: ArrayBufferLike): boolean {
 }
 
 /**
- * An argument as the kernels should see it: an engine array detached by memory growth is
+ * An argument as the kernels should see it. A float array in the engine's memory must be a live
+ * engine.alloc array or a view inside one: a freed array, or a view of freed memory or of the
+ * scratch, is a RangeError naming the argument, before any work (the wasm adapter would
+ * otherwise read freed memory, or stage from the very scratch it writes); nothing to check
+ * until the engine has handed out an array. An engine array detached by memory growth is
  * re-attached; any other view of a detached buffer is an error, not an empty array. Anything
  * that is not a float array passes through to validation.
  */
 export function live(pool: ArrayPool | undefined, method: string, name: string, a: unknown): unknown {
-  if (!(a instanceof Float32Array || a instanceof Float64Array) || a.length !== 0) return a;
+  if (!(a instanceof Float32Array || a instanceof Float64Array)) return a;
+  if (pool?.handedOut) {
+    const problem = pool.misuse(a);
+    if (problem) throw new RangeError(`${method}: ${name} ${problem}`);
+  }
+  if (a.length !== 0) return a;
   if (pool?.owns(a)) return pool.view(a);
   if (isDetached(a.buffer)) {
     throw new RangeError(`${method}: ${name} is a view of a detached ArrayBuffer (the engine's memory grew after it was taken: use engine.view(array))`);

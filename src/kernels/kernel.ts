@@ -100,12 +100,6 @@ export interface KernelSpec<A extends KernelArgs> {
    * instead when `when` holds (one column block at a time, through other kernels).
    */
   readonly wide?: { when(a: A): boolean; run(kernels: Kernels, a: A): number };
-  /**
-   * Whether a call must run on one thread: the softcap passes of the builds leave a second
-   * result in static memory (assembly/capped.ts, SECH2_SLOT), which threads sharing one memory
-   * would overwrite for each other.
-   */
-  readonly serial?: (a: A) => boolean;
 }
 
 /** A kernel's parameters read into arrays once, for the staging to walk on every call. */
@@ -178,6 +172,14 @@ export interface ArrayPool {
   /** The current view of an owned array: itself, or a fresh view after the memory grew. */
   view<T extends FloatArray>(array: T): T;
   free(array: FloatArray): void;
+  /**
+   * Why `array` may not be given to a call, or null: an allocated array that was freed, or a
+   * view of the memory outside the live allocations (freed memory, or the scratch every call
+   * overwrites). Arrays elsewhere are none of the pool's business (null).
+   */
+  misuse(array: ArrayBufferView): string | null;
+  /** Whether any array was ever handed out: until then no argument can lie in the memory. */
+  readonly handedOut: boolean;
 }
 
 /** The backends, best first. */

@@ -86,10 +86,12 @@ const BASE = option('base', [], (method, b) => {
 
 const PROB_OPTIONS = options(CLASSES, REDUCTION, BASE);
 
+/** A call on p, and on q unless the kernel takes one distribution (entropy: q is then undefined). */
 function run(call: Call, rawP: unknown, rawQ: unknown, kernel: Kernel<ProbArgs>): Loss {
   const { method } = call;
   const { x: p, f64, n, c } = call.rows('p', rawP, 'one row');
-  const q = rawQ === null ? null : call.side('q', rawQ, f64, p.length);
+  // Only entropy has no q: a null q for crossEntropy / klDivergence is a bad argument, not entropy.
+  const q = kernel === ENTROPY ? null : call.side('q', rawQ, f64, p.length);
   const reduction = call.get(REDUCTION);
   const unit = call.get(BASE);
   checkProbabilities(method, 'p', p);
@@ -112,7 +114,7 @@ function entropyMethod(p: FloatInput, opts?: ProbOptions & { reduction?: 'mean' 
 function entropyMethod(p: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
 function entropyMethod(p: FloatInput, opts?: ProbOptions): Loss;
 function entropyMethod(this: Front, p: unknown, opts?: unknown): Loss {
-  return run(this.begin('entropy', PROB_OPTIONS, opts, false), p, null, ENTROPY);
+  return run(this.begin('entropy', PROB_OPTIONS, opts, false), p, undefined, ENTROPY);
 }
 
 /** KL(p ‖ q) = Σ p (log p − log q) per row. */

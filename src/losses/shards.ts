@@ -133,7 +133,7 @@ function shardGradMethod(this: Front, logits: unknown, state: RowStates, merged:
   if (x.length !== n * c) throw new RangeError(`${method}: logits has length ${x.length}, expected ${n * c} (the shard's rows x classes)`);
   const weight = state.weight && (f64 ? state.weight : Float32Array.from(state.weight));
   const grad = call.output(GRAD_OUT, f64, x, []);
-  const { gradScale, scales } = gradScaleOf(method, call.o[GRAD_OUTPUT.name], merged.reduction, n, merged.denominator, f64);
+  const { gradScale, scales } = gradScaleOf(method, call.live(GRAD_OUTPUT.name, call.o[GRAD_OUTPUT.name]), merged.reduction, n, merged.denominator, f64);
   const rowScale = (r: number) => (scales ? scales[r] : gradScale);
   const { shift, alpha, beta } = shardGradCoefficients(state, merged, rowScale);
   call.run(EXP_SCALE, { x, n, c, shift, alpha, beta, weight, out: grad });

@@ -84,7 +84,6 @@ export const DENSE_XENT = kernel<DenseArgs>({
     operand('rowScale', 'row'), scalar('softcap', 0), scalar('zLoss', 0), scalar('zGradScale', 0), operand('rowLse', 'row', { out: true }),
   ],
   js: denseJs,
-  serial: (a) => (a.softcap ?? 0) > 0,
 });
 
 const DENSE_OPTIONS = options(CLASSES, REDUCTION, WEIGHT, LABEL_SMOOTHING, Z_LOSS, SOFTCAP, RETURN_Z_LOSS);

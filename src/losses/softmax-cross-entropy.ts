@@ -180,7 +180,6 @@ export const SPARSE_XENT = kernel<SparseArgs>({
     scalar('focalGamma', -1), operand('rowLse', 'row', { out: true }), operand('rowArgmax', 'row', { out: true, type: 'i32' }),
   ],
   js: sparseJs,
-  serial: (a) => (a.softcap ?? 0) > 0,
   // Rows wider than COLUMN_SPLIT, without the training extras, go one column block at a time.
   wide: {
     when: (a) => a.c > COLUMN_SPLIT && !a.softcap && !a.zLoss && (a.focalGamma ?? -1) < 0 && !a.rowLse && !a.rowArgmax,
@@ -252,7 +251,10 @@ export function sparseLoss(
   });
   const reduced = reduce(total, reduction, denom, rowLoss);
   const { loss, zTerm } = addZLoss(reduced, zLoss, returnZLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
-  const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted) : null;
+  // Unweighted and unsmoothed, the kernel's sum is Σ −log p_y itself, exact where lse − x_y is
+  // not (at logits of 1e30, lse rounds to the logit and lse − x_y to 0).
+  const nllSum = !weight && smoothing === 0 ? total : null;
+  const stats = wantStats ? statsOf(targetLogits!, labels, ignore, softcap, rowLse!, rowArgmax!, counted, nllSum) : null;
   return { loss, grad, zTerm, stats, returnZLoss, denom };
 }
 
@@ -268,8 +270,8 @@ export function softmaxResult(r: Pick<SparseResult, 'loss' | 'grad' | 'zTerm' | 
 
 /**
  * The statistics of a sparse call from the kernel's per-row lse and argmax: correctness per
- * row, accuracy, and the perplexity exp(mean −log p_y) with −log p_y = lse − x_y (the target
- * logit x_y, capped as the kernel capped it).
+ * row, accuracy, and the perplexity exp(mean −log p_y) with Σ −log p_y = nllSum when given, else
+ * Σ lse − x_y (the target logit x_y, capped as the kernel capped it).
  */
 function statsOf(
   targetLogits: Float64Array,
@@ -279,6 +281,7 @@ function statsOf(
   lse: FloatArray,
   predicted: Int32Array,
   counted: number,
+  nllSum: number | null,
 ): SoftmaxStats {
   const n = labels.length;
   const correct = new Uint8Array(n);
@@ -301,7 +304,7 @@ function statsOf(
     correctCount,
     counted,
     accuracy: counted === 0 ? 0 : correctCount / counted,
-    perplexity: counted === 0 ? 1 : Math.exp(nll / counted),
+    perplexity: counted === 0 ? 1 : Math.exp((nllSum ?? nll) / counted),
   };
 }
 

@@ -40,8 +40,11 @@ function logSoftmaxJs(a: RowwiseArgs): void {
   for (let r = 0; r < n; r++) {
     const off = r * c;
     const m = rowMax(x, off, c);
-    const shift = m + Math.log(rowSumExp(x, off, c, m));
-    for (let k = off; k < off + c; k++) out[k] = x[k] - shift;
+    // (x − max) − log Σ, never x − (max + log Σ): at |x| ~ 1e30, max + log 2 rounds to max and
+    // two equal logits would get log-probability 0 instead of −log 2 (the wasm builds and PyTorch
+    // subtract in this order too).
+    const logS = Math.log(rowSumExp(x, off, c, m));
+    for (let k = off; k < off + c; k++) out[k] = x[k] - m - logS;
   }
 }
 

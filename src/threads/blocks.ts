@@ -19,6 +19,11 @@ export interface ThreadTuning {
   minElements: number;
   /** Elements (of the widest row-array) per block of a threaded call. */
   blockElements: number;
+  /**
+   * How long the calling thread waits for a block a worker holds (plus 1 µs per element of the
+   * block) before it takes the worker for gone, fails the call and stops the workers.
+   */
+  workerTimeoutMs: number;
 }
 
 // Measured on a 2-core VM (`npx tsx bench/threads.ts`, with and without --gap): a worker asleep
@@ -28,7 +33,9 @@ export interface ThreadTuning {
 // 2^16 logits (256 KiB of f32) costs a few µs to stage, describe and claim against ~40 µs of
 // kernel.
 /** The tuning of every threaded engine (tests cut calls finer). */
-export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16 };
+// A block takes microseconds to milliseconds; a worker preempted on a busy machine is back within
+// tens of milliseconds. Two seconds only ever expire for a worker that is gone.
+export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16, workerTimeoutMs: 2000 };
 
 /**
  * Copies between an ordinary ArrayBuffer and a shared memory go word by word (relaxed atomics),
@@ -98,8 +105,8 @@ export function runOnPool<A extends KernelArgs>(
     return slotBase + slot * slotBytes + rel[i] + phaseOf(ops[k].array, r0 * op.perRow);
   };
   const rowsOf = (b: number) => Math.min(rowsPerBlock, n - b * rowsPerBlock);
+  const { name } = call;
   return pool.run(blocks, {
-    name: call.name,
     runHere:
       lane && ops.every((op) => op.staged)
         ? (b) => lane.run(kernel, sliceRows(kernel, a, b * rowsPerBlock, rowsOf(b)))
@@ -120,7 +127,7 @@ export function runOnPool<A extends KernelArgs>(
         }
       });
       if (call.nAt >= 0) argv[call.nAt] = rows;
-      return argv;
+      return { name, args: argv };
     },
     finish: (b, slot) => {
       const r0 = b * rowsPerBlock;
@@ -132,5 +139,5 @@ export function runOnPool<A extends KernelArgs>(
         a.set(memory.viewFor(a).subarray(from, from + rows * op.perRow), r0 * op.perRow);
       });
     },
-  });
+  }, rowsPerBlock * perRow);
 }

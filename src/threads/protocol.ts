@@ -7,9 +7,10 @@
 //   STAGED   blocks published (their inputs staged and their call descriptor written)
 //   CLAIMED  blocks claimed by some thread; a block b is claimed by compare-exchange b → b + 1
 //   STOP     1 when the pool is disposed
-//   READY    workers that have instantiated the kernels
-//   FAILED   1 if a kernel call threw in a worker
+//   FAILED   1 if a kernel call threw in a worker; 2 if a worker failed outside a kernel (and stopped)
 //   DONE + s (b + 1) once block b, held in slot s = b mod slotCount, has its result
+//   DONE + slotCount + w   worker w's state: 0 starting, 1 running (kernels instantiated), 2 gone
+//            (set by the worker when it fails, by the calling thread when it sees the worker exit)
 // - slots, Float64Array: slotCount slots of `width` numbers each, a block's call descriptor: the
 //   export's index, its arguments (as many as that export takes), and the result last. The width
 //   is 2 + the most arguments any export of the build takes.
@@ -19,7 +20,6 @@ export const CONTROL = {
   STAGED: 0,
   CLAIMED: 1,
   STOP: 2,
-  READY: 3,
   FAILED: 4,
   /** The done flags start a cache line after the counters. */
   DONE: 16,
@@ -31,4 +31,7 @@ export const CONTROL = {
   SPIN_MS: 0.1,
   /** How long the calling thread polls for a worker's block before it sleeps (ms). */
   WAIT_SPIN_MS: 0.05,
+  /** Worker states (DONE + slotCount + w). */
+  RUNNING: 1,
+  GONE: 2,
 } as const;

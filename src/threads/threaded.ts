@@ -20,6 +20,12 @@ import { type ThreadTuning, runOnPool } from './blocks.js';
 import { ThreadPool } from './pool.js';
 import { createSharedMemory } from './shared-module.js';
 
+/**
+ * Threaded instances collected without dispose(): their pools stop (the workers would otherwise
+ * sleep forever, holding their threads and the shared memory).
+ */
+const poolsOfDroppedEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
+
 /** The shared instance: on a shared memory, with worker threads running its large calls. */
 export class SharedKernelSet extends WasmKernelSet {
   private pool: ThreadPool | null;
@@ -36,12 +42,15 @@ export class SharedKernelSet extends WasmKernelSet {
     private readonly lane: WasmKernelSet,
   ) {
     super(variant, mod, createSharedMemory());
-    this.pool = new ThreadPool(mod, this.memory, this.exports, threads - 1);
+    this.pool = new ThreadPool(mod, this.memory, this.exports, threads - 1, tuning.workerTimeoutMs);
+    // An engine dropped without dispose() stops its workers once collected: nothing the pool
+    // or its workers hold leads back here.
+    poolsOfDroppedEngines.register(this, this.pool, this.pool);
   }
 
-  /** Threads calls may run on: the calling thread and the pool's workers. */
+  /** Threads calls may run on: the calling thread and the pool's workers (those not gone). */
   get threads(): number {
-    return this.pool ? this.pool.workers + 1 : 1;
+    return this.pool ? this.pool.alive + 1 : 1;
   }
 
   /**
@@ -55,13 +64,14 @@ export class SharedKernelSet extends WasmKernelSet {
 
   /** Stops the workers; later calls run on the calling thread. */
   dispose(): void {
+    if (this.pool) poolsOfDroppedEngines.unregister(this.pool);
     this.pool?.dispose();
     this.pool = null;
   }
 
   protected override runOnThreads<A extends KernelArgs>(kernel: Kernel<A>, a: A, call: StagedCall): number | null {
     const pool = this.pool;
-    if (!pool || call.n * call.c < this.tuning.minElements || pool.running === 0 || kernel.serial?.(a)) return null;
+    if (!pool || call.n * call.c < this.tuning.minElements || pool.running === 0) return null;
     return runOnPool(pool, this.mem, this.tuning, call, kernel, a, this.lane);
   }
 }
@@ -129,6 +139,14 @@ export class ThreadedKernels implements WasmKernels {
 
   owns(array: ArrayBufferView): boolean {
     return this.shared.owns(array);
+  }
+
+  misuse(array: ArrayBufferView): string | null {
+    return this.shared.misuse(array);
+  }
+
+  get handedOut(): boolean {
+    return this.shared.handedOut;
   }
 
   free(array: FloatArray): void {

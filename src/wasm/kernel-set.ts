@@ -93,6 +93,14 @@ export class WasmKernelSet implements WasmKernels {
     return this.mem.owns(array);
   }
 
+  misuse(array: ArrayBufferView): string | null {
+    return this.mem.misuse(array);
+  }
+
+  get handedOut(): boolean {
+    return this.mem.handedOut;
+  }
+
   free(array: FloatArray): void {
     this.mem.free(array);
   }

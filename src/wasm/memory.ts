@@ -40,6 +40,8 @@ export class WasmMemory implements ArrayPool {
   private readonly gaps: { offset: number; bytes: number }[] = [];
   /** Largest scratch any call has needed, so allocation growth leaves room for it. */
   private scratchHigh = 0;
+  /** Whether allocF32 / allocF64 was ever called. */
+  handedOut = false;
   // memory.buffer and views of it, re-created in one place (refreshViews) after every growth.
   private buffer!: ArrayBufferLike;
   private bytes = 0;
@@ -163,6 +165,17 @@ export class WasmMemory implements ArrayPool {
     return fresh;
   }
 
+  misuse(array: ArrayBufferView): string | null {
+    const block = array instanceof Float32Array || array instanceof Float64Array ? this.blocks.get(array) : undefined;
+    if (block) return block.live ? null : 'was freed (engine.free)';
+    if (!(array.buffer === this.buffer || (this.shared && array.byteLength > 0 && this.buffers.has(array.buffer)))) return null;
+    // A view inside the live allocations (a subarray of an engine.alloc array) is used in place.
+    const start = array.byteOffset;
+    const end = start + array.byteLength;
+    if (start >= this.base && end <= this.allocTop && this.gaps.every((g) => end <= g.offset || start >= g.offset + g.bytes)) return null;
+    return "is a view of the engine's memory outside its live engine.alloc arrays (freed memory, or the scratch every call overwrites)";
+  }
+
   owns(array: ArrayBufferView): boolean {
     return (array instanceof Float32Array || array instanceof Float64Array) && this.blocks.get(array)?.live === true;
   }
@@ -171,7 +184,8 @@ export class WasmMemory implements ArrayPool {
     const block = this.blocks.get(array);
     if (!block || !block.live) throw new Error('xent: free() takes a live array from allocF32 / allocF64');
     block.live = false;
-    this.gaps.push({ offset: block.offset, bytes: alignUp(block.bytes, ALIGN) });
+    // The bytes alloc() took: an empty array takes one alignment unit (which freeing gave back as 0 bytes, leaking it).
+    this.gaps.push({ offset: block.offset, bytes: alignUp(Math.max(block.bytes, 1), ALIGN) });
     this.gaps.sort((a, b) => a.offset - b.offset);
     for (let i = this.gaps.length - 1; i > 0; i--) {
       const prev = this.gaps[i - 1];
@@ -189,6 +203,7 @@ export class WasmMemory implements ArrayPool {
 
   /** First fit in the freed gaps, else at the top; zero-filled. */
   private alloc(bytes: number): number {
+    this.handedOut = true;
     const size = alignUp(Math.max(bytes, 1), ALIGN);
     let offset = -1;
     for (let i = 0; i < this.gaps.length; i++) {
