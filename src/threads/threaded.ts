@@ -12,8 +12,8 @@
  * depends on the blocks (THREAD_TUNING.blockElements), never on which thread ran which block.
  * Both are routed by the kernel's operands (src/kernels/kernel.ts), whatever the kernel.
  */
-import { type ArrayPool, type FloatArray, type Kernel, type KernelArgs, isOperand } from '../kernels/kernel.js';
-import { WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
+import { type ArrayPool, type Kernel, type KernelArgs, isOperand } from '../kernels/kernel.js';
+import { ArraysOf, WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
 import type { WasmVariant } from '../wasm/module.js';
 import type { StagedCall } from '../wasm/staging.js';
 import { type ThreadTuning, runOnPool } from './blocks.js';
@@ -77,12 +77,14 @@ export class SharedKernelSet extends WasmKernelSet {
 }
 
 /** Routes each call to the shared (threaded) or the local instance. */
-export class ThreadedKernels implements WasmKernels {
+export class ThreadedKernels extends ArraysOf implements WasmKernels {
   constructor(
     private readonly local: WasmKernels,
     private readonly shared: SharedKernelSet,
     private readonly tuning: ThreadTuning,
-  ) {}
+  ) {
+    super();
+  }
 
   get name() {
     return this.shared.name;
@@ -123,33 +125,5 @@ export class ThreadedKernels implements WasmKernels {
       if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer && this.shared.mem.holds(v)) return this.shared;
     }
     return this.local;
-  }
-
-  allocF32(length: number): Float32Array {
-    return this.shared.allocF32(length);
-  }
-
-  allocF64(length: number): Float64Array {
-    return this.shared.allocF64(length);
-  }
-
-  view<T extends FloatArray>(array: T): T {
-    return this.shared.view(array);
-  }
-
-  owns(array: ArrayBufferView): boolean {
-    return this.shared.owns(array);
-  }
-
-  misuse(array: ArrayBufferView): string | null {
-    return this.shared.misuse(array);
-  }
-
-  get handedOut(): boolean {
-    return this.shared.handedOut;
-  }
-
-  free(array: FloatArray): void {
-    this.shared.free(array);
   }
 }

@@ -20,8 +20,41 @@ export interface WasmKernels extends Kernels, ArrayPool {
   readonly arrays: ArrayPool;
 }
 
+/** A backend's zero-copy arrays as its own methods (WasmKernels), each passed to its pool. */
+export abstract class ArraysOf implements ArrayPool {
+  abstract readonly arrays: ArrayPool;
+
+  allocF32(length: number): Float32Array {
+    return this.arrays.allocF32(length);
+  }
+
+  allocF64(length: number): Float64Array {
+    return this.arrays.allocF64(length);
+  }
+
+  view<T extends FloatArray>(array: T): T {
+    return this.arrays.view(array);
+  }
+
+  owns(array: ArrayBufferView): boolean {
+    return this.arrays.owns(array);
+  }
+
+  misuse(array: ArrayBufferView): string | null {
+    return this.arrays.misuse(array);
+  }
+
+  get handedOut(): boolean {
+    return this.arrays.handedOut;
+  }
+
+  free(array: FloatArray): void {
+    this.arrays.free(array);
+  }
+}
+
 /** A kernel build instantiated on a memory. */
-export class WasmKernelSet implements WasmKernels {
+export class WasmKernelSet extends ArraysOf implements WasmKernels {
   readonly name: BackendName;
   /** The memory's views, growth and zero-copy arrays. */
   readonly mem: WasmMemory;
@@ -31,6 +64,7 @@ export class WasmKernelSet implements WasmKernels {
   private readonly found = new WeakMap<object, Partial<Record<ElementType, { name: string; fn: WasmFn }>>>();
 
   constructor(variant: WasmVariant, mod: WebAssembly.Module, memory: WebAssembly.Memory) {
+    super();
     this.name = variant;
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
     const exports: Record<string, WasmFn> = {};
@@ -75,33 +109,5 @@ export class WasmKernelSet implements WasmKernels {
   /** Runs a placed call on worker threads, or gives null to run it on this thread (no threads here). */
   protected runOnThreads<A extends KernelArgs>(_kernel: Kernel<A>, _a: A, _call: StagedCall): number | null {
     return null;
-  }
-
-  allocF32(length: number): Float32Array {
-    return this.mem.allocF32(length);
-  }
-
-  allocF64(length: number): Float64Array {
-    return this.mem.allocF64(length);
-  }
-
-  view<T extends FloatArray>(array: T): T {
-    return this.mem.view(array);
-  }
-
-  owns(array: ArrayBufferView): boolean {
-    return this.mem.owns(array);
-  }
-
-  misuse(array: ArrayBufferView): string | null {
-    return this.mem.misuse(array);
-  }
-
-  get handedOut(): boolean {
-    return this.mem.handedOut;
-  }
-
-  free(array: FloatArray): void {
-    this.mem.free(array);
   }
 }
