@@ -3,7 +3,7 @@
 // the capped logit c·tanh(x/c) is as good as the float32 logit it replaces), and the edges.
 import { describe, expect, it } from 'vitest';
 import { TANH_F32 } from '../src/kernels/diagnostics.js';
-import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+import { WASM_VARIANTS, createWasmKernels, supportedWasmVariants } from '../src/backends/wasm.js';
 
 const BOUND = 1e-6;
 
@@ -22,7 +22,7 @@ function everyFloatFrom(lo: number, count: number): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
-const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const variants = WASM_VARIANTS;
 const supported = supportedWasmVariants();
 
 describe.each(variants)('f32 tanh, %s build', (variant) => {

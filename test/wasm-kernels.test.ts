@@ -10,7 +10,7 @@ import { SIGMOID_XENT } from '../src/losses/sigmoid-cross-entropy.js';
 import { CROSS_ENTROPY, ENTROPY, KL_DIVERGENCE } from '../src/losses/probabilities.js';
 import { LOG_SOFTMAX, SOFTMAX } from '../src/losses/softmax.js';
 import {
-  compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
+  WASM_VARIANTS, compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
 } from '../src/backends/wasm.js';
 import { rng } from './random.js';
 
@@ -176,7 +176,7 @@ const TOL = {
   f64: { rtol: 1e-12, atol: 1e-13 },
 };
 
-const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const variants = WASM_VARIANTS;
 const supported = supportedWasmVariants();
 const SHAPES: [number, number][] = [[1, 1], [7, 1], [5, 3], [9, 5], [13, 17], [6, 1000], [3, 4099], [2, 33]];
 

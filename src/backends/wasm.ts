@@ -10,7 +10,7 @@ import { sharedModuleFor } from '../threads/shared-module.js';
 import { SharedKernelSet, ThreadedKernels } from '../threads/threaded.js';
 
 export type { WasmKernels } from '../wasm/kernel-set.js';
-export { type WasmVariant, compileWasmVariant, supportedWasmVariants } from '../wasm/module.js';
+export { WASM_VARIANTS, type WasmVariant, compileWasmVariant, supportedWasmVariants } from '../wasm/module.js';
 
 /** Options of createWasmKernels. */
 export interface WasmKernelOptions {

@@ -14,6 +14,8 @@
  * kernel never keeps a reference to an argument after it returns.
  */
 
+import { WASM_VARIANTS } from '../wasm/variants.js';
+
 /** A float array a kernel computes on; all float arrays of one call share the type. */
 export type FloatArray = Float32Array | Float64Array;
 
@@ -182,7 +184,7 @@ export interface ArrayPool {
   readonly handedOut: boolean;
 }
 
-/** The backends, best first. */
-export const BACKENDS = ['relaxed-simd', 'simd', 'wasm', 'js'] as const;
+/** The backends, best first: the kernel builds (asconfig.json's targets), then the pure-TypeScript one. */
+export const BACKENDS = [...WASM_VARIANTS, 'js'] as const;
 /** A backend name. */
 export type BackendName = (typeof BACKENDS)[number];

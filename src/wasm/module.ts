@@ -8,24 +8,19 @@
  * @assemblyscript/loader or asc's generated bindings to do (no strings, no managed objects).
  */
 import { wasmBinaries } from './binaries.js';
-import { relaxedSimdSupported, simdSupported, wasmSupported } from '../backends/features.js';
+import { WASM_FEATURES, WASM_VARIANTS, type WasmVariant } from './variants.js';
+import { featureSupported, wasmSupported } from '../backends/features.js';
 
-/** A build of the kernels: relaxed SIMD (FMA), SIMD, or scalar WebAssembly. */
-export type WasmVariant = 'relaxed-simd' | 'simd' | 'wasm';
+export { WASM_VARIANTS, type WasmVariant } from './variants.js';
 
-/** The variants, best first. */
-const VARIANTS: readonly WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
-
-/** Which runtime feature each variant needs (one table: feature → build). */
-const VARIANT_SUPPORTED: Record<WasmVariant, () => boolean> = {
-  'relaxed-simd': () => simdSupported() && relaxedSimdSupported(),
-  simd: simdSupported,
-  wasm: wasmSupported,
-};
+/** Whether this runtime runs a variant: WebAssembly, and every feature its build enables (asconfig.json). */
+function runs(variant: WasmVariant): boolean {
+  return wasmSupported() && WASM_FEATURES[variant].every(featureSupported);
+}
 
 /** Variants this runtime can run, best first, decided by WebAssembly.validate probes (never by version). */
 export function supportedWasmVariants(): WasmVariant[] {
-  return VARIANTS.filter((v) => VARIANT_SUPPORTED[v]());
+  return WASM_VARIANTS.filter(runs);
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -45,8 +40,8 @@ function unsupported(variant: WasmVariant): Error {
 
 /** The variant's embedded bytes, after checking that this runtime can run it. */
 export function bytesFor(variant: WasmVariant): Uint8Array<ArrayBuffer> {
-  if (!VARIANTS.includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
-  if (!VARIANT_SUPPORTED[variant]()) throw unsupported(variant);
+  if (!(WASM_VARIANTS as readonly string[]).includes(variant)) throw new Error(`xent: unknown WebAssembly variant '${String(variant)}'`);
+  if (!runs(variant)) throw unsupported(variant);
   return decodeBase64(wasmBinaries[variant]);
 }
 
