@@ -84,17 +84,27 @@ export function labelsOf(method: string, raw: unknown, n: number, c: number, ign
 
 /** labelsOf for Int32Array labels, used as they are: integers already, only the range to check. */
 function int32Labels(method: string, labels: Int32Array, c: number, ignoreIndex: number, ignore: number, w: FloatArray | null): Labels {
-  let denom = 0;
+  const n = labels.length;
   let counted = 0;
-  for (let i = 0; i < labels.length; i++) {
+  let bad = -1;
+  for (let i = 0; i < n; i++) {
     const v = labels[i];
     if (v === ignoreIndex) continue;
     // Unsigned, one comparison: negative labels wrap above any c.
     if (v >>> 0 >= c) {
-      throw new RangeError(`${method}: labels[${i}] = ${v} is outside [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+      bad = i;
+      break;
     }
-    denom += w ? w[v] : 1;
     counted++;
+  }
+  if (bad >= 0) {
+    throw new RangeError(`${method}: labels[${bad}] = ${labels[bad]} is outside [0, ${c}) and is not ignoreIndex (${ignoreIndex})`);
+  }
+  // Σ w[y] in a loop of its own: a weight lookup in the check's loop made V8 compile it 2x slower.
+  let denom = counted;
+  if (w) {
+    denom = 0;
+    for (let i = 0; i < n; i++) if (labels[i] !== ignoreIndex) denom += w[labels[i]];
   }
   return { labels, ignore, denom, counted };
 }
