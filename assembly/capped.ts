@@ -8,9 +8,9 @@
 //
 // The f32 lane sums are flushed to f64 every FLUSH elements, as in reduce.ts.
 
-import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
+import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
 import { FLUSH } from './reduce';
-import { hmax, hsum, madd } from './simd';
+import { V_ONE, hmax, hsum, madd, vconst } from './simd';
 import { SMALL, f32_tanh_sech2, f32x4_sech2, f32x4_tanh, f32x4_tanh_exp, f32x4_tanh_poly, sech2 } from './tanh';
 
 /** Σ coef_k·(y_k − my) over coef_k ≠ 0, the second result of the last f32_raddcappedexp call with `dot`. */
@@ -19,6 +19,9 @@ export let cappedDot: f64 = 0;
 export let cappedCoefSum: f64 = 0;
 /** Max of the c raw logits at `xn` of the last f32_raddcappedexp call that had one. */
 export let cappedNextMax: f32 = 0;
+
+/** The slot of SMALL² (see vconst): |u| < SMALL where u² < SMALL². */
+const V_SMALL2 = memory.data<f32>([SMALL * SMALL]);
 
 /**
  * f32x4_tanh_sech2_any's second result, sech² u, as the two halves of its bits: globals, which
@@ -38,7 +41,7 @@ function sech2Out(): v128 {
 
 /** tanh u for any u, and sech² u in sech2Out: the out-of-line path for vectors beyond the polynomial's range. */
 function f32x4_tanh_sech2_any(vu: v128): v128 {
-  const vone = f32x4.splat(1);
+  const vone = vconst(V_ONE);
   const va = f32x4.abs(vu);
   const ve2 = f32x4_tanh_exp(va);
   const vr = f32x4.div(vone, f32x4.add(ve2, vone));
@@ -72,9 +75,11 @@ function f32_cappedpass_u16_acc4(
       const vinv = f32x4.splat(invCap);
       const vcap = f32x4.splat(cap);
       const vnegmy = f32x4.splat(-my);
-      const vone = f32x4.splat(1);
+      const vone = vconst(V_ONE);
       const vzero = f32x4.splat(0);
-      const vsmall2 = f32x4.splat(SMALL * SMALL);
+      const vsmall2 = vconst(V_SMALL2);
+      const vkeep = f32x4.splat(keep);
+      const vadd = f32x4.splat(add);
       let vs0 = vzero;
       let vs1 = vzero;
       let vs2 = vzero;
@@ -126,10 +131,10 @@ function f32_cappedpass_u16_acc4(
         const vd1 = madd(vt1, vcap, vnegmy);
         const vd2 = madd(vt2, vcap, vnegmy);
         const vd3 = madd(vt3, vcap, vnegmy);
-        const ve0 = f32x4_expminusmax_rr2_p5(vd0);
-        const ve1 = f32x4_expminusmax_rr2_p5(vd1);
-        const ve2 = f32x4_expminusmax_rr2_p5(vd2);
-        const ve3 = f32x4_expminusmax_rr2_p5(vd3);
+        const ve0 = f32x4_expminusmax_p5(vd0, false);
+        const ve1 = f32x4_expminusmax_p5(vd1, false);
+        const ve2 = f32x4_expminusmax_p5(vd2, false);
+        const ve3 = f32x4_expminusmax_p5(vd3, false);
         if (stores) {
           v128.store(out + o, f32x4.mul(ve0, vh0));
           v128.store(out + o, f32x4.mul(ve1, vh1), 16);
@@ -143,7 +148,7 @@ function f32_cappedpass_u16_acc4(
         if (dot) {
           for (let j = 0; j < 4; j++) {
             const oj = o + (<usize>j << 4);
-            let vcoef = t ? madd(v128.load(t + oj), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+            let vcoef = t ? madd(v128.load(t + oj), vkeep, vadd) : vadd;
             if (w) vcoef = f32x4.mul(vcoef, v128.load(w + oj));
             const vd = j == 0 ? vd0 : j == 1 ? vd1 : j == 2 ? vd2 : vd3;
             vsw = f32x4.add(vsw, vcoef);
@@ -158,11 +163,11 @@ function f32_cappedpass_u16_acc4(
         vm0 = f32x4.pmax(vm0, v128.load(xn + o));
         const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
         const vd = madd(vt, vcap, vnegmy);
-        const ve = f32x4_expminusmax_rr2_p5(vd);
+        const ve = f32x4_expminusmax_p5(vd, false);
         vs0 = f32x4.add(vs0, ve);
         if (stores) v128.store(out + o, f32x4.mul(ve, sech2Out()));
         if (dot) {
-          let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+          let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
           if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
           vsw = f32x4.add(vsw, vcoef);
           vsd = f32x4.add(vsd, v128.andnot(f32x4.mul(vcoef, vd), f32x4.eq(vcoef, vzero)));
@@ -220,16 +225,17 @@ export function f32_vcappedgrad(
   if (ASC_FEATURE_SIMD) {
     const vinv = f32x4.splat(invCap);
     const vcap = f32x4.splat(cap);
-    const vmy = f32x4.splat(my);
-    const vone = f32x4.splat(1);
+    const vnegmy = f32x4.splat(-my);
     const valpha = f32x4.splat(alpha);
     const vbeta = f32x4.splat(beta);
+    const vkeep = f32x4.splat(keep);
+    const vadd = f32x4.splat(add);
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
       const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
       const vsech2 = sech2Out();
-      const ve = f32x4_expminusmax_rr2_p5(madd(vt, vcap, f32x4.splat(-my)));
-      let vcoef = t ? madd(v128.load(t + o), f32x4.splat(keep), f32x4.splat(add)) : f32x4.splat(add);
+      const ve = f32x4_expminusmax_p5(madd(vt, vcap, vnegmy), false);
+      let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
       if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
       const vg = f32x4.sub(f32x4.mul(ve, valpha), f32x4.mul(vcoef, vbeta));
       v128.store(out + o, f32x4.mul(vg, vsech2));

@@ -29,67 +29,113 @@ import {
 /** W, the second result of the last f32_rdense_terms call. */
 let termsWeight: f64 = 0;
 
-/**
- * S = Σ w_k·t'_k·(x_k − m), skipping w_k·t'_k = 0; sets termsWeight = Σ w_k·t'_k. The f32 lane
- * sums are flushed to f64 every FLUSH elements.
- */
-function f32_rdense_terms(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32): f64 {
+/** w·t' = w·(keep·t + add) for one vector (w is 1 when not weighted). */
+// @ts-ignore: decorator
+@inline
+function f32x4_wt(vt: v128, vw: v128, vkeep: v128, vadd: v128, weighted: bool): v128 {
+  const v = madd(vt, vkeep, vadd);
+  return weighted ? f32x4.mul(v, vw) : v;
+}
+
+/** The body of f32_rdense_terms (`weighted`: w not null); sets termsWeight. */
+// @ts-ignore: decorator
+@inline
+function f32_rdense_terms_u16(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32, weighted: bool): f64 {
   let sw: f64 = 0;
   let ss: f64 = 0;
-  for (let b = 0; b < c; b += FLUSH) {
-    const e = min(c, b + FLUSH);
-    let i = b;
-    if (ASC_FEATURE_SIMD) {
-      const vmax = f32x4.splat(m);
-      const vkeep = f32x4.splat(keep);
-      const vadd = f32x4.splat(add);
-      const vzero = f32x4.splat(0);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vmax = f32x4.splat(m);
+    const vkeep = f32x4.splat(keep);
+    const vadd = f32x4.splat(add);
+    const vzero = f32x4.splat(0);
+    for (let b = 0; b + 4 <= c; b += FLUSH) {
+      const end = min(c, b + FLUSH);
       let vsw = vzero;
       let vss = vzero;
-      for (; i + 4 <= e; i += 4) {
+      for (; i + 16 <= end; i += 16) {
         const o = <usize>i << 2;
-        let vwt = madd(v128.load(t + o), vkeep, vadd);
-        if (w) vwt = f32x4.mul(vwt, v128.load(w + o));
+        const vwt0 = f32x4_wt(v128.load(t + o), weighted ? v128.load(w + o) : vzero, vkeep, vadd, weighted);
+        const vwt1 = f32x4_wt(v128.load(t + o, 16), weighted ? v128.load(w + o, 16) : vzero, vkeep, vadd, weighted);
+        const vwt2 = f32x4_wt(v128.load(t + o, 32), weighted ? v128.load(w + o, 32) : vzero, vkeep, vadd, weighted);
+        const vwt3 = f32x4_wt(v128.load(t + o, 48), weighted ? v128.load(w + o, 48) : vzero, vkeep, vadd, weighted);
+        vsw = f32x4.add(vsw, f32x4.add(f32x4.add(vwt0, vwt1), f32x4.add(vwt2, vwt3)));
+        // A term with w·t' = 0 is masked out, so x = -inf there adds 0, not 0·inf.
+        const vs0 = v128.andnot(f32x4.mul(vwt0, f32x4.sub(v128.load(x + o), vmax)), f32x4.eq(vwt0, vzero));
+        const vs1 = v128.andnot(f32x4.mul(vwt1, f32x4.sub(v128.load(x + o, 16), vmax)), f32x4.eq(vwt1, vzero));
+        const vs2 = v128.andnot(f32x4.mul(vwt2, f32x4.sub(v128.load(x + o, 32), vmax)), f32x4.eq(vwt2, vzero));
+        const vs3 = v128.andnot(f32x4.mul(vwt3, f32x4.sub(v128.load(x + o, 48), vmax)), f32x4.eq(vwt3, vzero));
+        vss = f32x4.add(vss, f32x4.add(f32x4.add(vs0, vs1), f32x4.add(vs2, vs3)));
+      }
+      for (; i + 4 <= end; i += 4) {
+        const o = <usize>i << 2;
+        const vwt = f32x4_wt(v128.load(t + o), weighted ? v128.load(w + o) : vzero, vkeep, vadd, weighted);
         vsw = f32x4.add(vsw, vwt);
-        const vterm = f32x4.mul(vwt, f32x4.sub(v128.load(x + o), vmax));
-        vss = f32x4.add(vss, v128.andnot(vterm, f32x4.eq(vwt, vzero)));
+        vss = f32x4.add(vss, v128.andnot(f32x4.mul(vwt, f32x4.sub(v128.load(x + o), vmax)), f32x4.eq(vwt, vzero)));
       }
       sw += hsum(vsw);
       ss += hsum(vss);
     }
-    for (; i < e; i++) {
-      const o = <usize>i << 2;
-      let wt = load<f32>(t + o) * keep + add;
-      if (w) wt *= load<f32>(w + o);
-      sw += <f64>wt;
-      if (wt != 0) ss += <f64>(wt * (load<f32>(x + o) - m));
-    }
+  }
+  for (; i < c; i++) {
+    const o = <usize>i << 2;
+    let wt = load<f32>(t + o) * keep + add;
+    if (weighted) wt *= load<f32>(w + o);
+    sw += <f64>wt;
+    if (wt != 0) ss += <f64>(wt * (load<f32>(x + o) - m));
   }
   termsWeight = sw;
   return ss;
 }
 
-/** g_k ← α·g_k − scale·w_k·t'_k. */
-function f32_vdense_grad(g: usize, t: usize, w: usize, c: i32, alpha: f32, scale: f32, keep: f32, add: f32): void {
+/**
+ * S = Σ w_k·t'_k·(x_k − m), skipping w_k·t'_k = 0; sets termsWeight = Σ w_k·t'_k. The f32 lane
+ * sums are flushed to f64 every FLUSH elements.
+ */
+function f32_rdense_terms(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32): f64 {
+  return w ? f32_rdense_terms_u16(x, t, w, c, m, keep, add, true) : f32_rdense_terms_u16(x, t, 0, c, m, keep, add, false);
+}
+
+/** The body of f32_vdense_grad (`weighted`: w not null). */
+// @ts-ignore: decorator
+@inline
+function f32_vdense_grad_u16(g: usize, t: usize, w: usize, c: i32, alpha: f32, scale: f32, keep: f32, add: f32, weighted: bool): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const valpha = f32x4.splat(alpha);
     const vscale = f32x4.splat(scale);
     const vkeep = f32x4.splat(keep);
     const vadd = f32x4.splat(add);
+    const vzero = f32x4.splat(0);
+    for (; i + 16 <= c; i += 16) {
+      const o = <usize>i << 2;
+      const vwt0 = f32x4_wt(v128.load(t + o), weighted ? v128.load(w + o) : vzero, vkeep, vadd, weighted);
+      const vwt1 = f32x4_wt(v128.load(t + o, 16), weighted ? v128.load(w + o, 16) : vzero, vkeep, vadd, weighted);
+      const vwt2 = f32x4_wt(v128.load(t + o, 32), weighted ? v128.load(w + o, 32) : vzero, vkeep, vadd, weighted);
+      const vwt3 = f32x4_wt(v128.load(t + o, 48), weighted ? v128.load(w + o, 48) : vzero, vkeep, vadd, weighted);
+      v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), valpha), f32x4.mul(vwt0, vscale)));
+      v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o, 16), valpha), f32x4.mul(vwt1, vscale)), 16);
+      v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o, 32), valpha), f32x4.mul(vwt2, vscale)), 32);
+      v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o, 48), valpha), f32x4.mul(vwt3, vscale)), 48);
+    }
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
-      let vwt = madd(v128.load(t + o), vkeep, vadd);
-      if (w) vwt = f32x4.mul(vwt, v128.load(w + o));
+      const vwt = f32x4_wt(v128.load(t + o), weighted ? v128.load(w + o) : vzero, vkeep, vadd, weighted);
       v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), valpha), f32x4.mul(vwt, vscale)));
     }
   }
   for (; i < c; i++) {
     const o = <usize>i << 2;
     let wt = load<f32>(t + o) * keep + add;
-    if (w) wt *= load<f32>(w + o);
+    if (weighted) wt *= load<f32>(w + o);
     store<f32>(g + o, load<f32>(g + o) * alpha - wt * scale);
   }
+}
+
+/** g_k ← α·g_k − scale·w_k·t'_k. */
+function f32_vdense_grad(g: usize, t: usize, w: usize, c: i32, alpha: f32, scale: f32, keep: f32, add: f32): void {
+  if (w) f32_vdense_grad_u16(g, t, w, c, alpha, scale, keep, add, true);
+  else f32_vdense_grad_u16(g, t, 0, c, alpha, scale, keep, add, false);
 }
 
 /**

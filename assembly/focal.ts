@@ -14,13 +14,13 @@
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32x4_log, f32x4_log1p_unit } from './log';
 import { FLUSH } from './reduce';
-import { hsum } from './simd';
+import { V_MINUS_INF, V_NAN, V_ONE, hsum, vconst } from './simd';
 
 /** q^γ by the kind of γ: 0 → 1, 1 → q, 2 → q², else exp(γ·log q) (0 at q = 0). */
 // @ts-ignore: decorator
 @inline
 function f32x4_powq(vq: v128, kind: i32, vgamma: v128): v128 {
-  if (kind == 0) return f32x4.splat(1);
+  if (kind == 0) return vconst(V_ONE);
   if (kind == 1) return vq;
   if (kind == 2) return f32x4.mul(vq, vq);
   return f32x4_exp_rr2_p5(f32x4.mul(vgamma, f32x4_log(vq)));
@@ -40,8 +40,9 @@ function f32_sigmoid_focal_span(
   let i = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    const vone = f32x4.splat(1);
+    const vone = vconst(V_ONE);
     const vzero = f32x4.splat(0);
+    const vscale = f32x4.splat(scale);
     const vgamma = f32x4.splat(gamma);
     const valpha = f32x4.splat(alpha);
     let vsum = vzero;
@@ -53,9 +54,9 @@ function f32_sigmoid_focal_span(
       const vpos = f32x4.ge(vx, vzero);
       const ve = f32x4_exp_rr2_p5(f32x4.neg(f32x4.abs(vx)));
       const vlin = v128.bitselect(
-        f32x4.splat(NaN),
+        vconst(V_NAN),
         f32x4.mul(v128.bitselect(vomt, f32x4.neg(vt), vpos), vx),
-        f32x4.eq(vx, f32x4.splat(-Infinity)),
+        f32x4.eq(vx, vconst(V_MINUS_INF)),
       );
       const vce = f32x4.add(vlin, f32x4_log1p_unit(ve));
       const vr = f32x4.div(vone, f32x4.add(vone, ve));
@@ -79,7 +80,7 @@ function f32_sigmoid_focal_span(
           // γ·BCE·0 = NaN where the BCE is NaN (x = −∞), unlike the scalar build and js.
           vg = f32x4.add(vg, v128.andnot(vterm, f32x4.eq(vq, vzero)));
         }
-        const vs = sc ? v128.load(sc + o) : f32x4.splat(scale);
+        const vs = sc ? v128.load(sc + o) : vscale;
         v128.store(g + o, f32x4.mul(f32x4.mul(vs, vat), vg));
       }
     }

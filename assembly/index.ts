@@ -6,6 +6,7 @@
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32_sum_u16_acc4 } from './reduce';
+import { V_ONE, vconst } from './simd';
 import { f32_tanh_sech2, f32x4_tanh, f32x4_tanh_exp } from './tanh';
 
 export { f32_sparse_xent, f64_sparse_xent } from './sparse';
@@ -17,6 +18,9 @@ export {
 } from './prob';
 export { f32_softmax, f32_log_softmax, f64_softmax, f64_log_softmax } from './rowwise';
 export { f32_row_states, f64_row_states, f32_row_expscale, f64_row_expscale } from './rowstate';
+// The adapter's verdict on relaxed_madd (fused or not), which the relaxed build's softmax passes
+// need for their fastest accurate exp; until it is set they compute what the SIMD build does.
+export { set_fused_madd } from './exp';
 
 /** First byte the adapter may use, 16-byte aligned (above the module's own static data). */
 export function scratch_base(): usize {
@@ -47,7 +51,8 @@ export function f32_tanh(x: usize, len: i32, out: usize): void {
       const vu = v128.load(x + o);
       const va = f32x4.abs(vu);
       const ve = f32x4_tanh_exp(va);
-      const vr = f32x4.div(f32x4.splat(1), f32x4.add(ve, f32x4.splat(1)));
+      const vone = vconst(V_ONE);
+      const vr = f32x4.div(vone, f32x4.add(ve, vone));
       v128.store(out + o, f32x4_tanh(vu, va, ve, vr));
     }
   }

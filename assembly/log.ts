@@ -4,7 +4,7 @@
 // is 2·atanh(u/(2+u)) directly. Scalar tails and the no-SIMD build use AssemblyScript's
 // Mathf.log / Mathf.log1p (musl).
 
-import { madd } from './simd';
+import { V_INF, V_MINUS_INF, V_NAN, V_ONE, madd, vconst } from './simd';
 
 // @ts-ignore: decorator
 @inline const SQRT_HALF_BITS: i32 = 0x3F3504F3; // 0x1.6A09E6p-1 = √2/2: lower end of the mantissa range
@@ -25,29 +25,46 @@ import { madd } from './simd';
 // @ts-ignore: decorator
 @inline const TWO_23: f32 = reinterpret<f32>(0x4B000000); // 0x1p23: lifts subnormal inputs into the normal range
 
+// Slots in static data of the vector code's constants (see vconst).
+const V_MIN_NORMAL = memory.data<i32>([0x00800000]); // 0x1p-126: below it, subnormal
+const V_TWO_23 = memory.data<f32>([TWO_23]);
+const V_BIAS_SHIFT = memory.data<i32>([ONE_BITS - SQRT_HALF_BITS]); // moves m's range [√2/2, √2) onto whole exponents
+const V_SUBNORMAL_K = memory.data<i32>([23]);
+const V_EXP_BIAS = memory.data<i32>([0x7F]);
+const V_MANTISSA = memory.data<i32>([0x007FFFFF]);
+const V_SQRT_HALF_BITS = memory.data<i32>([SQRT_HALF_BITS]);
+const V_TWO = memory.data<f32>([2]);
+const V_HALF = memory.data<f32>([0.5]);
+const V_LG1 = memory.data<f32>([LG1]);
+const V_LG2 = memory.data<f32>([LG2]);
+const V_LG3 = memory.data<f32>([LG3]);
+const V_LG4 = memory.data<f32>([LG4]);
+const V_LN2_HI = memory.data<f32>([LN2_HI]);
+const V_LN2_LO = memory.data<f32>([LN2_LO]);
+
 /** log x: 0 → -inf, +inf → +inf, x < 0 or NaN → NaN, subnormals exact to 1 ulp. */
 // @ts-ignore: decorator
 @inline
 export function f32x4_log(vx: v128): v128 {
   // Subnormals are scaled into the normal range first, and k corrected by 23.
-  const vsub = f32x4.lt(vx, f32x4.splat(reinterpret<f32>(0x00800000)));
-  const vy = v128.bitselect(f32x4.mul(vx, f32x4.splat(TWO_23)), vx, vsub);
-  const vi = i32x4.add(vy, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
-  const vk0 = v128.and(vsub, i32x4.splat(23));
-  const vk = f32x4.convert_i32x4_s(i32x4.sub(i32x4.sub(i32x4.shr_s(vi, 23), i32x4.splat(0x7F)), vk0));
-  const vm = i32x4.add(v128.and(vi, i32x4.splat(0x007FFFFF)), i32x4.splat(SQRT_HALF_BITS));
-  const vf = f32x4.sub(vm, f32x4.splat(1));
-  const vs = f32x4.div(vf, f32x4.add(vf, f32x4.splat(2)));
+  const vsub = f32x4.lt(vx, vconst(V_MIN_NORMAL));
+  const vy = v128.bitselect(f32x4.mul(vx, vconst(V_TWO_23)), vx, vsub);
+  const vi = i32x4.add(vy, vconst(V_BIAS_SHIFT));
+  const vk0 = v128.and(vsub, vconst(V_SUBNORMAL_K));
+  const vk = f32x4.convert_i32x4_s(i32x4.sub(i32x4.sub(i32x4.shr_s(vi, 23), vconst(V_EXP_BIAS)), vk0));
+  const vm = i32x4.add(v128.and(vi, vconst(V_MANTISSA)), vconst(V_SQRT_HALF_BITS));
+  const vf = f32x4.sub(vm, vconst(V_ONE));
+  const vs = f32x4.div(vf, f32x4.add(vf, vconst(V_TWO)));
   const vz = f32x4.mul(vs, vs);
   const vw = f32x4.mul(vz, vz);
-  const vt1 = f32x4.mul(vw, madd(vw, f32x4.splat(LG4), f32x4.splat(LG2)));
-  const vt2 = f32x4.mul(vz, madd(vw, f32x4.splat(LG3), f32x4.splat(LG1)));
-  const vhfsq = f32x4.mul(f32x4.mul(f32x4.splat(0.5), vf), vf);
-  let vr = madd(vs, f32x4.add(vhfsq, f32x4.add(vt2, vt1)), f32x4.mul(vk, f32x4.splat(LN2_LO)));
+  const vt1 = f32x4.mul(vw, madd(vw, vconst(V_LG4), vconst(V_LG2)));
+  const vt2 = f32x4.mul(vz, madd(vw, vconst(V_LG3), vconst(V_LG1)));
+  const vhfsq = f32x4.mul(f32x4.mul(vconst(V_HALF), vf), vf);
+  let vr = madd(vs, f32x4.add(vhfsq, f32x4.add(vt2, vt1)), f32x4.mul(vk, vconst(V_LN2_LO)));
   vr = f32x4.add(f32x4.sub(vr, vhfsq), vf);
-  vr = madd(vk, f32x4.splat(LN2_HI), vr);
-  const vinf = f32x4.splat(Infinity);
-  let vspecial = v128.bitselect(f32x4.neg(vinf), f32x4.splat(NaN), f32x4.eq(vx, f32x4.splat(0)));
+  vr = madd(vk, vconst(V_LN2_HI), vr);
+  const vinf = vconst(V_INF);
+  let vspecial = v128.bitselect(vconst(V_MINUS_INF), vconst(V_NAN), f32x4.eq(vx, f32x4.splat(0)));
   vspecial = v128.bitselect(vinf, vspecial, f32x4.eq(vx, vinf));
   const vok = v128.and(f32x4.gt(vx, f32x4.splat(0)), f32x4.lt(vx, vinf));
   return v128.bitselect(vr, vspecial, vok);
@@ -67,6 +84,12 @@ export function f32x4_log(vx: v128): v128 {
 @inline const ATANH11: f32 = reinterpret<f32>(0x3DBA2E8C); // 0x1.745D18p-4 = 1/11
 // @ts-ignore: decorator
 @inline const ATANH13: f32 = reinterpret<f32>(0x3D9D89D9); // 0x1.3B13B2p-4 = 1/13
+const V_ATANH3 = memory.data<f32>([ATANH3]);
+const V_ATANH5 = memory.data<f32>([ATANH5]);
+const V_ATANH7 = memory.data<f32>([ATANH7]);
+const V_ATANH9 = memory.data<f32>([ATANH9]);
+const V_ATANH11 = memory.data<f32>([ATANH11]);
+const V_ATANH13 = memory.data<f32>([ATANH13]);
 
 /**
  * log(1 + u) for u in [0, 1] (NaN in, unspecified out: callers have the NaN elsewhere in the
@@ -77,13 +100,13 @@ export function f32x4_log(vx: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function f32x4_log1p_unit(vu: v128): v128 {
-  const vs = f32x4.div(vu, f32x4.add(vu, f32x4.splat(2)));
+  const vs = f32x4.div(vu, f32x4.add(vu, vconst(V_TWO)));
   const vz = f32x4.mul(vs, vs);
-  let vp = madd(f32x4.splat(ATANH13), vz, f32x4.splat(ATANH11));
-  vp = madd(vp, vz, f32x4.splat(ATANH9));
-  vp = madd(vp, vz, f32x4.splat(ATANH7));
-  vp = madd(vp, vz, f32x4.splat(ATANH5));
-  vp = madd(vp, vz, f32x4.splat(ATANH3));
-  vp = madd(vp, vz, f32x4.splat(1));
+  let vp = madd(vconst(V_ATANH13), vz, vconst(V_ATANH11));
+  vp = madd(vp, vz, vconst(V_ATANH9));
+  vp = madd(vp, vz, vconst(V_ATANH7));
+  vp = madd(vp, vz, vconst(V_ATANH5));
+  vp = madd(vp, vz, vconst(V_ATANH3));
+  vp = madd(vp, vz, vconst(V_ONE));
   return f32x4.mul(f32x4.add(vs, vs), vp);
 }

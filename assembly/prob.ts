@@ -14,6 +14,8 @@ import { hsum } from './simd';
 @inline const KL: i32 = 2;
 
 /** Σ of one span's terms of the given kind (−p·log q, −p·log p or p·(log p − log q)). */
+// @ts-ignore: decorator
+@inline
 function f32_prob_span(p: usize, q: usize, len: i32, kind: i32): f64 {
   let i = 0;
   let total: f64 = 0;
@@ -52,6 +54,9 @@ function f32_prob_span(p: usize, q: usize, len: i32, kind: i32): f64 {
   return total;
 }
 
+/** The rows of one kind; inlined into each export, so that `kind` is a constant in its loops. */
+// @ts-ignore: decorator
+@inline
 function f32_prob_rows(p: usize, q: usize, n: i32, c: i32, rowLoss: usize, kind: i32): f64 {
   const rowBytes = <usize>c << 2;
   let total: f64 = 0;

@@ -20,6 +20,7 @@ import {
   f64_rdotminusmax,
   f64_rmax,
   f64_vscalesub,
+  nextRowMax,
 } from './reduce';
 
 /** NaN if the row holds a NaN, else 0: the exp sum of a row whose max is -inf. */
@@ -45,18 +46,22 @@ function f64_nan_or_zero(x: usize, c: i32): f64 {
  */
 export function f32_row_states(x: usize, n: i32, c: i32, w: usize, outMax: usize, outSum: usize, wdot: usize): void {
   const rowBytes = <usize>c << 2;
+  // Each row's exp pass takes the next row's max (nextRowMax), as in the whole-row losses.
+  let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
+    const xn = r + 1 < n ? xr + rowBytes : 0;
     const o = <usize>r << 3;
-    const m = f32_rmax_u16_acc4(xr, c);
     store<f64>(outMax + o, <f64>m);
     if (m == -Infinity) {
       store<f64>(outSum + o, f32_nan_or_zero(xr, c));
       if (wdot) store<f64>(wdot + o, 0);
+      m = xn ? f32_rmax_u16_acc4(xn, c) : 0;
       continue;
     }
-    store<f64>(outSum + o, f32_raddexpminusmax_u16_acc4(xr, c, m, 0));
+    store<f64>(outSum + o, f32_raddexpminusmax_u16_acc4(xr, c, m, xn));
     if (wdot) store<f64>(wdot + o, f32_rdotminusmax(xr, w, c, m));
+    m = nextRowMax;
   }
 }
 
@@ -91,7 +96,8 @@ export function f32_row_expscale(
     const xr = x + <usize>r * rowBytes;
     const yr = out + <usize>r * rowBytes;
     const o = <usize>r << 3;
-    f32_raddstoreexpminusmax_u16_acc4(xr, c, <f32>load<f64>(shift + o), yr, 0, 0, 0);
+    // The next row's max is not needed, but its loads bring the row in while this one computes.
+    f32_raddstoreexpminusmax_u16_acc4(xr, c, <f32>load<f64>(shift + o), yr, r + 1 < n ? xr + rowBytes : 0, 0, 0);
     f32_vscalesub(yr, c, <f32>load<f64>(alpha + o), <f32>load<f64>(beta + o), w);
   }
 }

@@ -33,6 +33,17 @@ function f32_vsubsub(x: usize, c: i32, m: f32, l: f32, out: usize): void {
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m);
     const vl = f32x4.splat(l);
+    for (; i + 16 <= c; i += 16) {
+      const o = <usize>i << 2;
+      const vy0 = f32x4.sub(f32x4.sub(v128.load(x + o), vm), vl);
+      const vy1 = f32x4.sub(f32x4.sub(v128.load(x + o, 16), vm), vl);
+      const vy2 = f32x4.sub(f32x4.sub(v128.load(x + o, 32), vm), vl);
+      const vy3 = f32x4.sub(f32x4.sub(v128.load(x + o, 48), vm), vl);
+      v128.store(out + o, vy0);
+      v128.store(out + o, vy1, 16);
+      v128.store(out + o, vy2, 32);
+      v128.store(out + o, vy3, 48);
+    }
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
       v128.store(out + o, f32x4.sub(f32x4.sub(v128.load(x + o), vm), vl));

@@ -14,7 +14,7 @@
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32x4_log1p_unit } from './log';
 import { FLUSH } from './reduce';
-import { hsum } from './simd';
+import { V_MINUS_INF, V_NAN, V_ONE, hsum, vconst } from './simd';
 
 /**
  * One span of len elements; w, pw, loss, g, sc are 0 when absent (w then 1, pw 1, sc the
@@ -26,8 +26,9 @@ function f32_sigmoid_span(
   let i = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    const vone = f32x4.splat(1);
+    const vone = vconst(V_ONE);
     const vzero = f32x4.splat(0);
+    const vscale = f32x4.splat(scale);
     let vsum = vzero;
     for (; i + 4 <= len; i += 4) {
       const o = <usize>i << 2;
@@ -38,7 +39,7 @@ function f32_sigmoid_span(
       const vlw = pw ? f32x4.add(vone, f32x4.mul(f32x4.sub(vpw, vone), vt)) : vone;
       const vomt = f32x4.sub(vone, vt);
       const vcoef = v128.bitselect(vomt, f32x4.neg(f32x4.mul(vpw, vt)), f32x4.ge(vx, vzero));
-      const vlin = v128.bitselect(f32x4.splat(NaN), f32x4.mul(vcoef, vx), f32x4.eq(vx, f32x4.splat(-Infinity)));
+      const vlin = v128.bitselect(vconst(V_NAN), f32x4.mul(vcoef, vx), f32x4.eq(vx, vconst(V_MINUS_INF)));
       let vl = f32x4.add(vlin, f32x4.mul(vlw, f32x4_log1p_unit(ve)));
       const vw = w ? v128.load(w + o) : vone;
       if (w) vl = f32x4.mul(vl, vw);
@@ -47,7 +48,7 @@ function f32_sigmoid_span(
       if (g) {
         const vnum = v128.bitselect(ve, vone, f32x4.ge(vx, vzero));
         const vsig = f32x4.div(vnum, f32x4.add(vone, ve));
-        const vs = sc ? v128.load(sc + o) : f32x4.splat(scale);
+        const vs = sc ? v128.load(sc + o) : vscale;
         v128.store(g + o, f32x4.mul(f32x4.mul(vs, vw), f32x4.sub(vomt, f32x4.mul(vlw, vsig))));
       }
     }

@@ -10,8 +10,8 @@
 // by bit around the branch point: 2.4e-7 (test/softcap-tanh.test.ts holds every build to 1e-6);
 // e = 0 past a ≈ 43.7 gives tanh = ±1 and sech² = 0 exactly.
 
-import { f32_expminusmax_rr2_p5, f32x4_expminusmax_rr2_p5 } from './exp';
-import { madd } from './simd';
+import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
+import { V_ONE, V_SIGN, madd, sconst, vconst } from './simd';
 
 // @ts-ignore: decorator
 @inline export const SMALL: f32 = 0.55; // below it, the polynomial (no 1 − e cancellation)
@@ -23,30 +23,37 @@ import { madd } from './simd';
 @inline const T7: f32 = reinterpret<f32>(0xBD579D1B); // -0x1.AF3A36p-5: a^7 (≈ -17/315)
 // @ts-ignore: decorator
 @inline const T9: f32 = reinterpret<f32>(0x3C862CCB); // 0x1.0C5996p-6: a^9 (≈ 62/2835)
-// @ts-ignore: decorator
-@inline const SIGN: i32 = 0x80000000; // the f32 sign bit
+
+// Their slots in static data, read by the vector code (vconst) and the scalar twin (sconst).
+const V_SMALL = memory.data<f32>([SMALL]);
+const V_T3 = memory.data<f32>([T3]);
+const V_T5 = memory.data<f32>([T5]);
+const V_T7 = memory.data<f32>([T7]);
+const V_T9 = memory.data<f32>([T9]);
+const V_MINUS_TWO = memory.data<f32>([-2]);
+const V_FOUR = memory.data<f32>([4]);
 
 /** e = exp(−2|u|) from a = |u|: the one exp tanh and sech² both come from (0 past a ≈ 43.7, NaN for NaN). */
 // @ts-ignore: decorator
 @inline
 export function f32x4_tanh_exp(va: v128): v128 {
-  return f32x4_expminusmax_rr2_p5(f32x4.mul(va, f32x4.splat(-2)));
+  return f32x4_expminusmax_p5(f32x4.mul(va, vconst(V_MINUS_TWO)), false);
 }
 
 /** sech² u = 4e·r² from e = exp(−2|u|) and r = 1/(1 + e). */
 // @ts-ignore: decorator
 @inline
 export function f32x4_sech2(ve: v128, vr: v128): v128 {
-  return f32x4.mul(f32x4.mul(f32x4.mul(ve, f32x4.splat(4)), vr), vr);
+  return f32x4.mul(f32x4.mul(f32x4.mul(ve, vconst(V_FOUR)), vr), vr);
 }
 
 /** tanh u for |u| < 0.55 from u and z = u²: u + u·z·P(z) (odd, so the sign comes with u). */
 // @ts-ignore: decorator
 @inline
 export function f32x4_tanh_poly(vu: v128, vz: v128): v128 {
-  let vp = madd(vz, f32x4.splat(T9), f32x4.splat(T7));
-  vp = madd(vp, vz, f32x4.splat(T5));
-  vp = madd(vp, vz, f32x4.splat(T3));
+  let vp = madd(vz, vconst(V_T9), vconst(V_T7));
+  vp = madd(vp, vz, vconst(V_T5));
+  vp = madd(vp, vz, vconst(V_T3));
   return madd(f32x4.mul(vp, vz), vu, vu);
 }
 
@@ -54,11 +61,11 @@ export function f32x4_tanh_poly(vu: v128, vz: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function f32x4_tanh(vu: v128, va: v128, ve: v128, vr: v128): v128 {
-  const vlarge = f32x4.mul(f32x4.sub(f32x4.splat(1), ve), vr);
+  const vlarge = f32x4.mul(f32x4.sub(vconst(V_ONE), ve), vr);
   const vsmall = f32x4_tanh_poly(va, f32x4.mul(va, va));
-  const vt = v128.bitselect(vsmall, vlarge, f32x4.lt(va, f32x4.splat(SMALL)));
+  const vt = v128.bitselect(vsmall, vlarge, f32x4.lt(va, vconst(V_SMALL)));
   // |tanh| carries u's sign; a NaN u gives a NaN e, so a NaN tanh either way.
-  return v128.or(vt, v128.and(vu, i32x4.splat(SIGN)));
+  return v128.or(vt, v128.and(vu, vconst(V_SIGN)));
 }
 
 /** sech² of the last f32_tanh_sech2 call (a scalar global: the scalar paths are not the hot ones). */
@@ -69,7 +76,7 @@ export function f32_tanh_sech2(u: f32): f32 {
   const a = abs(u);
   if (a < SMALL) {
     const z = a * a;
-    const t = (((T9 * z + T7) * z + T5) * z + T3) * z * a + a;
+    const t = (((sconst(V_T9) * z + sconst(V_T7)) * z + sconst(V_T5)) * z + sconst(V_T3)) * z * a + a;
     sech2 = 1 - t * t;
     return copysign<f32>(t, u);
   }

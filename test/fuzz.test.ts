@@ -10,10 +10,10 @@
  * backend's TypeError or RangeError, word for word, and then run the valid case right.
  *
  * Seeded: case i of a run is drawn from seed + i alone, and a failure prints the line that
- * draws it again (XENT_FUZZ_SEED=<seed> XENT_FUZZ_RUNS=1 npx vitest run test/fuzz.test.ts). Without XENT_FUZZ_SEED each
- * `npm test` draws a fresh seed (printed; vitest.config.ts passes it to every project, the
- * browser ones included); XENT_FUZZ_RUNS=<n> runs n cases per engine (default 144, a few
- * seconds per engine).
+ * draws it again (XENT_FUZZ_SEED=<seed> XENT_FUZZ_RUNS=1 npx vitest run test/fuzz.test.ts). Without XENT_FUZZ_SEED
+ * `npm test` runs a fixed seed (vitest.config.ts passes it to every project, the browser ones
+ * included); XENT_FUZZ_SEED=random draws a fresh one; XENT_FUZZ_RUNS=<n> runs n cases per engine
+ * (default 144, a few seconds per engine).
  */
 import { beforeAll, describe, inject, it } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';

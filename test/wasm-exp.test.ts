@@ -1,8 +1,11 @@
 // The kernels' own f32 exp (assembly/exp.ts) against Math.exp in float64, on every build this
-// runtime can run: relative error ≤ 5e-7 wherever e^x is a normal float, and the edge values.
+// runtime can run: relative error ≤ 5e-7 wherever e^x is a normal float, and the edge values;
+// the same for the softmax passes' exp(x − max), which has a range reduction of its own.
 import { describe, expect, it } from 'vitest';
-import { EXP_F32 } from '../src/kernels/diagnostics.js';
+import { relaxedMaddFuses } from '../src/backends/choose.js';
 import { WASM_VARIANTS, createWasmKernels, supportedWasmVariants } from '../src/backends/wasm.js';
+import { EXP_F32 } from '../src/kernels/diagnostics.js';
+import { EXP_SCALE } from '../src/kernels/row-states.js';
 
 const BOUND = 5e-7;
 const FLT_MIN = 2 ** -126;
@@ -64,5 +67,47 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     expect(Math.abs(out[11] - Math.exp(-100))).toBeLessThanOrEqual(2 * 2 ** -149);
     expect(Math.abs(out[12] - Math.exp(-95))).toBeLessThanOrEqual(2 * 2 ** -149);
     expect(Math.abs(out[13] - Math.exp(x[13])) / Math.exp(x[13])).toBeLessThanOrEqual(BOUND);
+  });
+
+  run(`softmax pass: exp(x − max) within ${BOUND} relative over [-87.3, 0], exactly 0 below the cutoff`, () => {
+    const k = createWasmKernels(variant);
+    // One row through the exp pass (expScale with shift 0, α 1, β 0): a length that is not a
+    // multiple of 16 or 4, so the 16-wide loop, the 4-wide loop and the scalar tail all run.
+    const x = sweep(-87.3, 0, (1 << 20) + 7);
+    const out = new Float32Array(x.length);
+    k.run(EXP_SCALE, { x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
+    let worst = 0;
+    let worstX = 0;
+    for (let i = 0; i < x.length; i++) {
+      const want = Math.exp(x[i]);
+      if (want < FLT_MIN) continue;
+      const rel = Math.abs(out[i] - want) / want;
+      if (rel > worst) {
+        worst = rel;
+        worstX = x[i];
+      }
+    }
+    console.log(`${variant}: max relative error of exp(x − max) ${worst.toExponential(3)} at x = ${worstX}`);
+    expect(worst).toBeLessThanOrEqual(BOUND);
+    const edge = Float32Array.of(-Infinity, -1000, -87.5, -88, 0, -0);
+    const edgeOut = new Float32Array(edge.length);
+    k.run(EXP_SCALE, { x: edge, n: 1, c: edge.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out: edgeOut });
+    expect(Array.from(edgeOut)).toEqual([0, 0, 0, 0, 1, 1]);
+  });
+});
+
+describe('the relaxed build where relaxed_madd does not fuse', () => {
+  // The adapter tells the kernels what the one probe found (choose.ts); unless it fuses, the
+  // relaxed build's softmax passes compute what the SIMD build's do, bit for bit, and only where
+  // it fuses do they take the one-step range reduction (inaccurate if rounded twice).
+  const run = supported.includes('relaxed-simd') && supported.includes('simd') ? it : it.skip;
+  run('computes the SIMD build\'s exp(x − max) bit for bit, and differs from it exactly where madd fuses', () => {
+    const x = sweep(-87.3, 0, (1 << 16) + 7);
+    const [relaxed, simd] = (['relaxed-simd', 'simd'] as const).map((v) => {
+      const out = new Float32Array(x.length);
+      createWasmKernels(v).run(EXP_SCALE, { x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
+      return out;
+    });
+    expect(relaxed.some((r, i) => r !== simd[i])).toBe(relaxedMaddFuses());
   });
 });

@@ -13,10 +13,10 @@
  * differ. Unlike the validate-only probes in features.ts this one has to run, so it is
  * instantiated: once, on first use, and only where relaxed SIMD validates at all.
  */
-import type { WasmVariant } from './wasm.js';
+import type { WasmVariant } from '../wasm/variants.js';
 
 /** (a, b, c: f32) -> f32: lane 0 of f32x4.relaxed_madd(splat a, splat b, splat c), exported as "f". */
-const MADD_MODULE = new Uint8Array([
+export const MADD_MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   0x01, 0x08, 0x01, 0x60, 0x03, 0x7d, 0x7d, 0x7d, 0x01, 0x7d, // type section: [f32 f32 f32] -> [f32]
   0x03, 0x02, 0x01, 0x00, //                                     function section: one function, type 0

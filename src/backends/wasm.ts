@@ -2,7 +2,8 @@
  * The WebAssembly backends: one instance of a kernel build (src/wasm/), or, with threads, a
  * pair of instances routed by size (src/threads/threaded.ts).
  */
-import { WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
+import { type Setup, WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
+import { relaxedMaddFuses } from './choose.js';
 import { type WasmVariant, moduleFor } from '../wasm/module.js';
 import { THREAD_TUNING, type ThreadTuning } from '../threads/blocks.js';
 import { threadsUnavailable } from '../threads/pool.js';
@@ -27,8 +28,11 @@ export interface WasmKernelOptions {
 /** Synchronously compiles (module cached per variant) and instantiates one variant. Throws a clear Error if the runtime cannot run it. */
 export function createWasmKernels(variant: WasmVariant, options: WasmKernelOptions = {}): WasmKernels {
   const threads = options.threads ?? 1;
-  const local = new WasmKernelSet(variant, moduleFor(variant), new WebAssembly.Memory({ initial: 1 }));
+  // The relaxed build's fastest exp is accurate only where relaxed_madd fuses: the same probe
+  // that ranks the builds (choose.ts) tells every instance, the workers' too.
+  const setup: Setup = [['set_fused_madd', [variant === 'relaxed-simd' && relaxedMaddFuses() ? 1 : 0]]];
+  const local = new WasmKernelSet(variant, moduleFor(variant), new WebAssembly.Memory({ initial: 1 }), setup);
   if (threads <= 1 || threadsUnavailable() !== null) return local;
   const tuning = { ...THREAD_TUNING, ...options.tuning };
-  return new ThreadedKernels(local, new SharedKernelSet(variant, sharedModuleFor(variant), threads, tuning, local), tuning);
+  return new ThreadedKernels(local, new SharedKernelSet(variant, sharedModuleFor(variant), threads, tuning, local, setup), tuning);
 }

@@ -102,26 +102,26 @@ function run(call: Call, rawP: unknown, rawQ: unknown, kernel: Kernel<ProbArgs>)
 }
 
 /** −Σ p log q per row, on probabilities (the seed formula). */
-function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-function crossEntropyMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
-function crossEntropyMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
+export function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+export function crossEntropyMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+export function crossEntropyMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
+export function crossEntropyMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
   return run(this.begin('crossEntropy', PROB_OPTIONS, opts, false), p, q, CROSS_ENTROPY);
 }
 
 /** −Σ p log p per row: the uncertainty of one distribution. */
-function entropyMethod(p: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-function entropyMethod(p: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-function entropyMethod(p: FloatInput, opts?: ProbOptions): Loss;
-function entropyMethod(this: Front, p: unknown, opts?: unknown): Loss {
+export function entropyMethod(p: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+export function entropyMethod(p: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+export function entropyMethod(p: FloatInput, opts?: ProbOptions): Loss;
+export function entropyMethod(this: Front, p: unknown, opts?: unknown): Loss {
   return run(this.begin('entropy', PROB_OPTIONS, opts, false), p, undefined, ENTROPY);
 }
 
 /** KL(p ‖ q) = Σ p (log p − log q) per row. */
-function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-function klDivergenceMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
-function klDivergenceMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
+export function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
+export function klDivergenceMethod(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
+export function klDivergenceMethod(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
+export function klDivergenceMethod(this: Front, p: unknown, q: unknown, opts?: unknown): Loss {
   return run(this.begin('klDivergence', PROB_OPTIONS, opts, false), p, q, KL_DIVERGENCE);
 }
 

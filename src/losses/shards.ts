@@ -59,8 +59,8 @@ function partialOptions(method: string, opts: unknown): Record<string, unknown> 
 }
 
 /** A batch shard's loss as `{ sum, denominator }`: the batch mean is Σ sum / Σ denominator. */
-function partialMethod(logits: FloatInput, labels: LabelInput, opts?: PartialOptions): PartialLoss;
-function partialMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): PartialLoss {
+export function partialMethod(logits: FloatInput, labels: LabelInput, opts?: PartialOptions): PartialLoss;
+export function partialMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): PartialLoss {
   const method = 'softmaxCrossEntropyPartial';
   const r = sparseLoss(this.begin(method, PARTIAL_OPTIONS, partialOptions(method, opts), false), logits, labels, { reduction: 'sum' });
   return { sum: r.loss as number, denominator: r.denom };
@@ -71,18 +71,18 @@ function partialMethod(this: Front, logits: unknown, labels: unknown, opts?: unk
  * default 1); `gradOutput: 1 / (Σ denominator over all shards)` gives the shard's rows of the
  * gradient of the batch mean.
  */
-function partialGradMethod(
+export function partialGradMethod(
   logits: FloatInput, labels: LabelInput, opts?: PartialOptions & Omit<GradOptions, 'gradOutput'> & { gradOutput?: number },
 ): PartialLossWithGrad;
-function partialGradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): PartialLossWithGrad {
+export function partialGradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): PartialLossWithGrad {
   const method = 'softmaxCrossEntropyPartialWithGrad';
   const r = sparseLoss(this.begin(method, PARTIAL_OPTIONS, partialOptions(method, opts), true), logits, labels, { reduction: 'sum' });
   return { sum: r.loss as number, denominator: r.denom, grad: r.grad! };
 }
 
 /** A vocabulary shard's per-row state (its columns of every row), for `mergeRowStates`. */
-function rowStatesMethod(logits: FloatInput, labels: LabelInput, opts?: RowStateOptions): RowStates;
-function rowStatesMethod(this: Front, logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
+export function rowStatesMethod(logits: FloatInput, labels: LabelInput, opts?: RowStateOptions): RowStates;
+export function rowStatesMethod(this: Front, logits: unknown, rawLabels: unknown, opts?: unknown): RowStates {
   const call = this.begin('softmaxCrossEntropyRowStates', ROW_STATES_OPTIONS, opts, false);
   const { method } = call;
   const { x, f64, n, c } = call.rows('logits', logits, { labels: rawLabels });
@@ -116,8 +116,8 @@ function rowStatesMethod(this: Front, logits: unknown, rawLabels: unknown, opts?
 }
 
 /** The shard's columns of the gradient of the merged loss (`gradOutput` as for its reduction). */
-function shardGradMethod(logits: FloatInput, state: RowStates, merged: MergedRowStates, opts?: GradOptions): FloatOutput;
-function shardGradMethod(this: Front, logits: unknown, state: RowStates, merged: MergedRowStates, opts?: unknown): FloatArray {
+export function shardGradMethod(logits: FloatInput, state: RowStates, merged: MergedRowStates, opts?: GradOptions): FloatOutput;
+export function shardGradMethod(this: Front, logits: unknown, state: RowStates, merged: MergedRowStates, opts?: unknown): FloatArray {
   const call = this.begin('softmaxCrossEntropyShardGrad', GRAD_ONLY, opts, false);
   const { method } = call;
   if (typeof state !== 'object' || state === null || !(state.labels instanceof Int32Array)) {

@@ -110,18 +110,18 @@ function run(call: Call, logits: unknown, rawTargets: unknown): Loss | LossWithG
 }
 
 /** Binary cross-entropy with logits, elementwise. */
-function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & { reduction?: 'mean' | 'sum' }): number;
-function lossMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & { reduction: 'none' }): FloatOutput;
-function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions): Loss;
-function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+export function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & { reduction?: 'mean' | 'sum' }): number;
+export function lossMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & { reduction: 'none' }): FloatOutput;
+export function lossMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions): Loss;
+export function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('sigmoidCrossEntropy', SIGMOID_OPTIONS, opts, false), logits, targets);
 }
 
 /** Binary cross-entropy with logits and its gradient: `{ loss, grad }`. */
-function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions & { reduction?: 'mean' | 'sum' }): LossWithGrad<number>;
-function gradMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & GradOptions & { reduction: 'none' }): LossWithGrad<FloatOutput>;
-function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions): LossWithGrad;
-function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+export function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions & { reduction?: 'mean' | 'sum' }): LossWithGrad<number>;
+export function gradMethod(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & GradOptions & { reduction: 'none' }): LossWithGrad<FloatOutput>;
+export function gradMethod(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions): LossWithGrad;
+export function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('sigmoidCrossEntropyWithGrad', SIGMOID_OPTIONS, opts, true), logits, targets);
 }
 

@@ -112,18 +112,18 @@ function run(call: Call, logits: unknown, rawTargets: unknown): Loss | LossWithG
 }
 
 /** Elementwise sigmoid focal loss (torchvision's), default reduction 'mean'. */
-function lossMethod<const O extends SigmoidFocalOptions = {}>(logits: FloatInput, targets: FloatInput, opts?: Checked<O, SigmoidFocalOptions>): ReducedLoss<O>;
-function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+export function lossMethod<const O extends SigmoidFocalOptions = {}>(logits: FloatInput, targets: FloatInput, opts?: Checked<O, SigmoidFocalOptions>): ReducedLoss<O>;
+export function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('sigmoidFocalLoss', FOCAL_OPTIONS, opts, false), logits, targets);
 }
 
 /** Elementwise sigmoid focal loss and its gradient: `{ loss, grad }`. */
-function gradMethod<const O extends SigmoidFocalOptions & GradOptions = {}>(
+export function gradMethod<const O extends SigmoidFocalOptions & GradOptions = {}>(
   logits: FloatInput,
   targets: FloatInput,
   opts?: Checked<O, SigmoidFocalOptions & GradOptions>,
 ): LossWithGrad<ReducedLoss<O>>;
-function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
+export function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('sigmoidFocalLossWithGrad', FOCAL_OPTIONS, opts, true), logits, targets);
 }
 

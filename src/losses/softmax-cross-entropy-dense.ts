@@ -106,18 +106,18 @@ function run(call: Call, logits: unknown, rawTargets: unknown): SoftmaxResult {
 }
 
 /** Softmax cross-entropy with probability targets; with `returnZLoss`, `{ loss, zLoss }`. */
-function lossMethod<const O extends DenseOptions>(logits: FloatInput, targets: FloatInput, opts: Checked<O, DenseOptions>): LossResult<O>;
-function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
+export function lossMethod<const O extends DenseOptions>(logits: FloatInput, targets: FloatInput, opts: Checked<O, DenseOptions>): LossResult<O>;
+export function lossMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
   return run(this.begin('softmaxCrossEntropyDense', DENSE_OPTIONS, opts, false), logits, targets);
 }
 
 /** Softmax cross-entropy with probability targets and its gradient: `{ loss, grad }`. */
-function gradMethod<const O extends DenseOptions & GradOptions>(
+export function gradMethod<const O extends DenseOptions & GradOptions>(
   logits: FloatInput,
   targets: FloatInput,
   opts: Checked<O, DenseOptions & GradOptions>,
 ): GradResult<O>;
-function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
+export function gradMethod(this: Front, logits: unknown, targets: unknown, opts?: unknown): SoftmaxResult {
   return run(this.begin('softmaxCrossEntropyDenseWithGrad', DENSE_OPTIONS, opts, true), logits, targets);
 }
 

@@ -309,18 +309,18 @@ function statsOf(
 }
 
 /** Softmax cross-entropy with integer labels; with `returnZLoss` / `stats`, an object (see LossResult). */
-function lossMethod<const O extends SparseOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SparseOptions>): LossResult<O>;
-function lossMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+export function lossMethod<const O extends SparseOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SparseOptions>): LossResult<O>;
+export function lossMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
   return softmaxResult(sparseLoss(this.begin('softmaxCrossEntropy', SPARSE_OPTIONS, opts, false), logits, labels), false);
 }
 
 /** Softmax cross-entropy with integer labels and its gradient w.r.t. the logits, fused: `{ loss, grad }` (see GradResult). */
-function gradMethod<const O extends SparseOptions & GradOptions = {}>(
+export function gradMethod<const O extends SparseOptions & GradOptions = {}>(
   logits: FloatInput,
   labels: LabelInput,
   opts?: Checked<O, SparseOptions & GradOptions>,
 ): GradResult<O>;
-function gradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+export function gradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
   return softmaxResult(sparseLoss(this.begin('softmaxCrossEntropyWithGrad', SPARSE_OPTIONS, opts, true), logits, labels), true);
 }
 

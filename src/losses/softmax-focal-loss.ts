@@ -53,18 +53,18 @@ function run(call: Call, logits: unknown, labels: unknown): SoftmaxResult {
 }
 
 /** Multi-class focal loss on integer labels. */
-function lossMethod<const O extends SoftmaxFocalOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SoftmaxFocalOptions>): ReducedLoss<O>;
-function lossMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+export function lossMethod<const O extends SoftmaxFocalOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SoftmaxFocalOptions>): ReducedLoss<O>;
+export function lossMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
   return run(this.begin('softmaxFocalLoss', FOCAL_OPTIONS, opts, false), logits, labels);
 }
 
 /** Multi-class focal loss and its gradient w.r.t. the logits: `{ loss, grad }`. */
-function gradMethod<const O extends SoftmaxFocalOptions & GradOptions = {}>(
+export function gradMethod<const O extends SoftmaxFocalOptions & GradOptions = {}>(
   logits: FloatInput,
   labels: LabelInput,
   opts?: Checked<O, SoftmaxFocalOptions & GradOptions>,
 ): LossWithGrad<ReducedLoss<O>>;
-function gradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
+export function gradMethod(this: Front, logits: unknown, labels: unknown, opts?: unknown): SoftmaxResult {
   return run(this.begin('softmaxFocalLossWithGrad', FOCAL_OPTIONS, opts, true), logits, labels);
 }
 

@@ -70,14 +70,14 @@ function run(call: Call, raw: unknown, kernel: Kernel<RowwiseArgs>): FloatArray 
 }
 
 /** Softmax, row-wise. */
-function softmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
-function softmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
+export function softmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+export function softmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
   return run(this.begin('softmax', ROWWISE_OPTIONS, opts, false), logits, SOFTMAX);
 }
 
 /** Log-softmax, row-wise. */
-function logSoftmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
-function logSoftmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
+export function logSoftmaxMethod(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
+export function logSoftmaxMethod(this: Front, logits: unknown, opts?: unknown): FloatArray {
   return run(this.begin('logSoftmax', ROWWISE_OPTIONS, opts, false), logits, LOG_SOFTMAX);
 }
 

@@ -22,6 +22,7 @@
  * fails the call with an Error and stops the pool, and the engine runs on the calling thread from
  * then on. A worker that is gone between calls holds nothing: the calls go on without it.
  */
+import type { Setup } from '../wasm/kernel-set.js';
 import { CONTROL } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -37,6 +38,8 @@ interface WorkerInit {
   names: string[];
   /** The worker's number: its state is control[DONE + slotCount + index]. */
   index: number;
+  /** Exports the worker calls, with these arguments, once instantiated (the kernels' settings). */
+  setup: Setup;
 }
 
 /** The two ways to start a worker. */
@@ -175,10 +178,12 @@ export class ThreadPool {
   /**
    * @param timeoutMs How long the calling thread waits for a block a worker holds (plus 1 µs per
    *   element of the block) before it takes the worker for gone.
+   * @param setup Exports each worker calls once instantiated, with their arguments: the settings
+   *   the calling thread gave its own instance.
    */
   constructor(
     module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, workers: number,
-    private readonly timeoutMs: number,
+    private readonly timeoutMs: number, setup: Setup = [],
   ) {
     this.workers = workers;
     let slots = 2;
@@ -192,7 +197,7 @@ export class ThreadPool {
     this.slots = new Float64Array(new SharedArrayBuffer(8 * this.width * slots));
     const init = {
       module, memory, control: this.ctl.buffer as SharedArrayBuffer, slots: this.slots.buffer as SharedArrayBuffer,
-      slotCount: slots, width: this.width, names: this.names,
+      slotCount: slots, width: this.width, names: this.names, setup,
     };
     // The handlers hold the control memory, not the pool, so that a dropped engine's pool can be collected.
     const ctl = this.ctl;

@@ -13,7 +13,7 @@
  * Both are routed by the kernel's operands (src/kernels/kernel.ts), whatever the kernel.
  */
 import { type ArrayPool, type Kernel, type KernelArgs, isOperand } from '../kernels/kernel.js';
-import { ArraysOf, WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
+import { ArraysOf, type Setup, WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
 import type { WasmVariant } from '../wasm/module.js';
 import type { StagedCall } from '../wasm/staging.js';
 import { type ThreadTuning, runOnPool } from './blocks.js';
@@ -40,9 +40,10 @@ export class SharedKernelSet extends WasmKernelSet {
     threads: number,
     private readonly tuning: ThreadTuning,
     private readonly lane: WasmKernelSet,
+    setup: Setup,
   ) {
-    super(variant, mod, createSharedMemory());
-    this.pool = new ThreadPool(mod, this.memory, this.exports, threads - 1, tuning.workerTimeoutMs);
+    super(variant, mod, createSharedMemory(), setup);
+    this.pool = new ThreadPool(mod, this.memory, this.exports, threads - 1, tuning.workerTimeoutMs, setup);
     // An engine dropped without dispose() stops its workers once collected: nothing the pool
     // or its workers hold leads back here.
     poolsOfDroppedEngines.register(this, this.pool, this.pool);

@@ -18,6 +18,7 @@ export const WORKER_SOURCE = `'use strict';
   var C = ${JSON.stringify(CONTROL)};
   function start(d) {
     var exportsOf = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
+    d.setup.forEach(function (c) { exportsOf[c[0]].apply(null, c[1]); });
     var fns = d.names.map(function (n) { return exportsOf[n]; });
     var ctl = new Int32Array(d.control);
     var slots = new Float64Array(d.slots);

@@ -20,6 +20,12 @@ export interface WasmKernels extends Kernels, ArrayPool {
   readonly arrays: ArrayPool;
 }
 
+/**
+ * Exports every instance of a build calls once instantiated, with their arguments: the build's
+ * settings (set_fused_madd), the same for the calling thread's instances and the workers'.
+ */
+export type Setup = readonly (readonly [name: string, args: readonly number[]])[];
+
 /** A backend's zero-copy arrays as its own methods (WasmKernels), each passed to its pool. */
 export abstract class ArraysOf implements ArrayPool {
   abstract readonly arrays: ArrayPool;
@@ -63,13 +69,14 @@ export class WasmKernelSet extends ArraysOf implements WasmKernels {
   /** Each kernel's export per element type, found once. */
   private readonly found = new WeakMap<object, Partial<Record<ElementType, { name: string; fn: WasmFn }>>>();
 
-  constructor(variant: WasmVariant, mod: WebAssembly.Module, memory: WebAssembly.Memory) {
+  constructor(variant: WasmVariant, mod: WebAssembly.Module, memory: WebAssembly.Memory, setup: Setup) {
     super();
     this.name = variant;
     const instance = new WebAssembly.Instance(mod, { env: { memory } });
     const exports: Record<string, WasmFn> = {};
     for (const [name, value] of Object.entries(instance.exports)) if (typeof value === 'function') exports[name] = value as WasmFn;
     this.exports = exports;
+    for (const [name, args] of setup) exports[name](...args);
     // scratch_base: the first byte above the module's static data.
     this.mem = new WasmMemory(memory, exports.scratch_base() ?? 0);
   }

@@ -145,12 +145,21 @@ class ZeroCopy {
   }
 }
 
+/** Where a result array's bytes were in the engine's memory when it was copied out. */
+const placeOfResult = new WeakMap<object, string>();
+
+/** An engine array's place (offset and length), comparable after the arrays are freed. */
+function placeIn(a: unknown): string {
+  return isFloat(a) ? `${a.byteOffset}+${a.length}` : '';
+}
+
 /** A result with its arrays copied (their sources remembered), so it outlives the engine's memory. */
 function copyOut(v: unknown, read: (a: unknown) => unknown): unknown {
   if (ArrayBuffer.isView(v)) {
     const now = read(v) as { slice(): object };
     const copy = now.slice();
     sourceOf.set(copy, v);
+    placeOfResult.set(copy, placeIn(now));
     return copy;
   }
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -196,6 +205,9 @@ export function run(engine: Engine, k: FuzzCase, zeroCopy: Draw | null): Ran {
     outcome = { ok: false, error };
   }
   let sideEffect = zc ? zc.check(k.outputs) : watch!();
+  // Where each output handle's bytes are, read before the arrays are freed (is() runs later).
+  const placeOf = new Map<unknown, string>();
+  if (zc) for (const h of outputs) placeOf.set(h, placeIn(zc.read(h)));
   zc?.free();
   const now = statics && staticData(engine);
   if (statics && now && now.length !== statics.length) {
@@ -212,8 +224,9 @@ export function run(engine: Engine, k: FuzzCase, zeroCopy: Draw | null): Ran {
       const given = zc ? zc.handleOf(original) : original;
       if (source === given) return true;
       // A detached engine.alloc handle comes back as the fresh view of the same bytes.
-      const a = zc ? (zc.read(source) as FloatArray) : (source as FloatArray);
-      const b = zc ? (zc.read(given) as FloatArray) : (given as FloatArray);
+      if (zc) return placeOf.has(given) && placeOfResult.get(result as object) === placeOf.get(given);
+      const a = source as FloatArray;
+      const b = given as FloatArray;
       return isFloat(a) && isFloat(b) && a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
     },
   };
