@@ -1,5 +1,5 @@
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { relaxedSimdSupported } from './src/backends/features.js';
 import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
 
@@ -10,9 +10,10 @@ import { CHROMIUM_LAUNCH } from './scripts/chromium.js';
  * - browser: test/*.test.ts and test/browser/ (tests only a browser can run), inside headless
  *   Chromium (Debian's /usr/bin/chromium through Playwright; nothing is downloaded). If
  *   Chromium cannot launch, this project fails the run.
- * - browser-isolated: the threads tests, and the contract suites (extras and fuzz included) on the threaded engine alone,
- *   in Chromium on pages served cross-origin isolated (COOP + COEP), where SharedArrayBuffer
- *   exists and threaded engines run on Web Workers; in 'browser' they fall back to one thread.
+ * - browser-isolated: the threads tests, and every contract suite (each suite of test/ that runs
+ *   on the engines of test/backends.ts) on the threaded engine alone, in Chromium on pages served
+ *   cross-origin isolated (COOP + COEP), where SharedArrayBuffer exists and threaded engines run
+ *   on Web Workers; in 'browser' they fall back to one thread.
  * So a suite in test/ itself must run in both: no node: modules, and process only as
  * globalThis.process?. (see golden-helpers.ts and property.test.ts).
  */
@@ -53,11 +54,9 @@ export default defineConfig({
         server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
         test: {
           name: 'browser-isolated',
-          include: [
-            'test/threads.test.ts', 'test/browser/threads-in-worker.test.ts', 'test/worked-examples.test.ts', 'test/zero-copy.test.ts', 'test/nan-policy.test.ts',
-            'test/shards.test.ts', 'test/property.test.ts', 'test/fuzz.test.ts', 'test/fuzz-findings.test.ts', 'test/freed-arrays.test.ts', 'test/worker-faults.test.ts',
-            'test/focal.test.ts', 'test/golden-extras.test.ts', 'test/stats.test.ts', 'test/zloss-softcap.test.ts', 'test/extras-validation.test.ts',
-            'test/golden.test.ts', 'test/gradcheck.test.ts', 'test/validation.test.ts'],
+          include: ['test/*.test.ts', 'test/browser/threads-in-worker.test.ts'],
+          // Not contract suites: the builds' own math (no engine), and the TensorFlow.js adapter.
+          exclude: [...configDefaults.exclude, 'test/wasm-*.test.ts', 'test/softcap-tanh.test.ts', 'test/js-exp.test.ts', 'test/tfjs-*.test.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -382,6 +382,18 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction='none'):
     return loss
 
 
+def run_binary_xent(case, dt):
+    t, o = case['_t'], case['opts']
+    p = t['p'].to(dt).clone().requires_grad_()
+    w = t['weight'].to(dt) if 'weight' in t else None
+    if w is not None and w.numel() == p.numel():
+        w = w.reshape(p.shape)
+    red = o.get('reduction', 'mean')
+    loss = F.binary_cross_entropy(p, t['targets'].to(dt), weight=w, reduction=red)
+    loss.backward(upstream(loss, upstream_of(case), dt))
+    return {'loss': loss.detach().reshape(-1) if red == 'none' else loss.detach(), 'grad': p.grad}
+
+
 def run_sigmoid_focal(case, dt):
     """xent's defaults: gamma 2, alpha 0.25 (torchvision's), reduction 'mean' (torchvision: 'none')."""
     t, o = case['_t'], case['opts']
@@ -397,6 +409,7 @@ RUNNERS = {
     'dense-extra': run_dense_extra,
     'softmaxFocalLoss': run_softmax_focal,
     'sigmoidFocalLoss': run_sigmoid_focal,
+    'binaryCrossEntropy': run_binary_xent,
     'softmaxCrossEntropy': run_sparse,
     'softmaxCrossEntropyDense': run_dense,
     'sigmoidCrossEntropy': run_sigmoid,
@@ -443,6 +456,9 @@ CASES = {name: [] for name in ('sparse', 'dense', 'sigmoid', 'prob', 'rowwise', 
 # The training extras' groups, written to test/golden/extras/.
 EXTRA_GROUPS = ('zloss', 'softcap', 'focal', 'sigmoid-focal', 'stats')
 CASES.update({name: [] for name in EXTRA_GROUPS})
+# Losses whose test reads its own file, test/golden/losses/<group>.json.
+LOSS_GROUPS = ('binary-cross-entropy',)
+CASES.update({name: [] for name in LOSS_GROUPS})
 ARRAY_OPTS = ('weight', 'posWeight', 'alpha')
 
 
@@ -774,6 +790,48 @@ def rowwise_cases(dtype):
         case('logSoftmax', 'wide', 1, 4099)
 
 
+def binary_xent_cases(dtype):
+    """F.binary_cross_entropy on probabilities, with p = 0 and 1 exactly (the clamped logs)."""
+    dt = DTYPES[dtype]
+    d = tag(dtype)
+
+    def case(name, n, c, opts=None, targets='binary', weight=None, grad_output=None, edges=True):
+        name = f'binary-cross-entropy/{d}/C{c}/{name}'
+        g = rng(name)
+        p = rand(g, (n, c), dt, 0.02, 0.98)
+        if edges:
+            # p of exactly 0 and 1, with matching and mismatching targets: losses of 0 and of 100.
+            p.view(-1)[:4] = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=dt)[: p.numel()]
+        tg = (rand(g, (n, c), dt) < 0.4).to(dt) if targets == 'binary' else rand(g, (n, c), dt)
+        if edges and targets == 'binary':
+            tg.view(-1)[:4] = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=dt)[: tg.numel()]
+        tensors = {'p': p, 'targets': tg}
+        if weight == 'class':
+            tensors['weight'] = rand(g, (c,), dt, 0.0, 2.0)
+        elif weight == 'element':
+            tensors['weight'] = rand(g, (n * c,), dt, 0.0, 2.0)
+        if grad_output == 'elements':
+            tensors['gradOutput'] = rand(g, (n * c,), dt, -2.0, 3.0)
+            grad_output = None
+        add('binary-cross-entropy', name, 'binaryCrossEntropy', dtype, c, tensors, opts, grad_output)
+
+    for c in (1, 3, 5, 17):
+        for red in REDUCTIONS:
+            case(red, 4, c, {'reduction': red}, edges=c > 1)
+    for red in REDUCTIONS:
+        o = {'reduction': red}
+        case(f'{red}/soft', 4, 5, o, targets='soft')
+        case(f'{red}/weight-class', 4, 5, o, targets='soft', weight='class')
+        case(f'{red}/weight-element', 4, 5, o, weight='element')
+    case('mean/gradOutput2.5', 4, 5, {'reduction': 'mean'}, grad_output=2.5)
+    case('sum/gradOutput2.5', 4, 5, {'reduction': 'sum'}, targets='soft', grad_output=2.5)
+    case('none/gradOutputElements', 4, 5, {'reduction': 'none'}, targets='soft', weight='class', grad_output='elements')
+    if dtype == 'float32':
+        case('mean/wide', 2, 1000, {'reduction': 'mean'}, targets='soft')
+    else:
+        case('sum/wide/weight-element', 1, 1000, {'reduction': 'sum'}, weight='element')
+
+
 def example_cases(dtype):
     """The worked examples of DESIGN.md; `design` is the value printed there (2 decimals)."""
     dt = DTYPES[dtype]
@@ -974,6 +1032,10 @@ NOTES = {
         "(torchvision is not installed); xent's defaults: alpha 0.25, gamma 2 (torchvision's), reduction 'mean' (torchvision: 'none'). "
         'Gradients by autograd.',
     ],
+    'binary-cross-entropy': [
+        "F.binary_cross_entropy(p, targets, weight, reduction) on probabilities, each log clamped at -100 (by torch); weight per "
+        'class (length C) or per element (length N*C); the gradient by autograd, p.grad = w (p - t) / max(p (1 - p), 1e-12).',
+    ],
     'stats': [
         "The loss of the zloss notes, and per-row statistics: lse = torch.logsumexp of the (capped) logits (NaN for ignored rows), "
         'predicted = torch.argmax of the logits (-1 for ignored rows), correct = predicted == label, accuracy over counted rows, '
@@ -991,6 +1053,7 @@ def main():
         rowwise_cases(dtype)
         example_cases(dtype)
         extra_cases(dtype)
+        binary_xent_cases(dtype)
     os.makedirs(OUT_DIR, exist_ok=True)
     names = set()
     total = 0
@@ -1006,7 +1069,7 @@ def main():
         }
         lines = ',\n'.join(json.dumps(c, separators=(',', ':'), allow_nan=False) for c in cases)
         text = '{"meta":' + json.dumps(meta) + ',\n"cases":[\n' + lines + '\n]}\n'
-        folder = os.path.join(OUT_DIR, 'extras') if group in EXTRA_GROUPS else OUT_DIR
+        folder = os.path.join(OUT_DIR, 'extras' if group in EXTRA_GROUPS else 'losses' if group in LOSS_GROUPS else '')
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, f'{group}.json')
         with open(path, 'w') as f:

@@ -4,6 +4,8 @@
 // floor (one SIMD sum pass) and the core's clock, all timed in one process, interleaved.
 
 import { compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+import { SUM_F32 } from '../src/kernels/diagnostics.js';
+import { SPARSE_XENT } from '../src/losses/softmax-cross-entropy.js';
 
 /** What one run measures. */
 export interface RunOptions {
@@ -51,9 +53,9 @@ export async function measure(options: RunOptions): Promise<Timing[]> {
       xm.set(xj);
       const labels = new Int32Array(n).map(() => Math.floor(rand() * c));
       const sparse = (logits: Float32Array, grad: Float32Array | null) =>
-        k.sparse({ logits, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1 / n, rowScale: null });
+        k.run(SPARSE_XENT, { logits, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1 / n, rowScale: null });
       const run: Record<Task, () => unknown> = {
-        floor: () => k.sumF32(xm),
+        floor: () => k.run(SUM_F32, { x: xm, n: xm.length, c: 1 }),
         'zero-copy loss': () => sparse(xm, null),
         'zero-copy loss+grad': () => sparse(xm, gm),
         'staged loss': () => sparse(xj, null),

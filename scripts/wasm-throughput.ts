@@ -1,5 +1,5 @@
 // Kernel developer's timing of the WebAssembly sparse softmax cross-entropy, per build variant:
-// the read floor (sumF32), loss-only and loss+gradient, with arrays in wasm memory (zero-copy)
+// the read floor (the SUM_F32 kernel), loss-only and loss+gradient, with arrays in wasm memory (zero-copy)
 // and as plain Float32Arrays (staged); million logits/s of the best call, and the clock.
 // The project benchmark (bench/) is the reference; this is for quick A/B work on assembly/.
 //

@@ -14,7 +14,7 @@
  *   Σ_k w_k(lse − x_k) = Σ_i [ W_i·(M − m_i + log S) − d_i ]      (d_i = Σ_{k∈i} w_k·(x_k − m_i) ≤ 0)
  * where every term of the second sum is ≥ 0, so nothing cancels.
  */
-import type { FloatArray } from './kernels.js';
+import type { FloatArray } from './kernels/kernel.js';
 import type { FloatOutput, Reduction } from './types.js';
 
 /** A shard's part of a batch split by rows: mean = Σ sum / Σ denominator over the shards. */

@@ -12,7 +12,8 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { getDefaultEngine } from './index.js';
-import type { Engine, FloatOutput, Loss } from './types.js';
+import type { Engine } from './losses/index.js';
+import type { FloatOutput, Loss } from './types.js';
 
 /** A tensor, or what `tf.tensor` accepts. */
 export type TensorInput = tfc.Tensor | tfc.TensorLike;

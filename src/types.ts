@@ -1,7 +1,10 @@
-import type { BackendName } from './kernels.js';
-import type { MergedRowStates, PartialLoss, PartialLossWithGrad, RowStates } from './shards.js';
+/**
+ * The public types every loss shares. A loss's own options are declared with the loss
+ * (src/losses/), and the Engine interface in the registry (src/losses/index.ts).
+ */
+import type { BackendName } from './kernels/kernel.js';
 
-export type { BackendName } from './kernels.js';
+export type { BackendName } from './kernels/kernel.js';
 
 /** A float input: Float32Array is the fast path; Float64Array computes in float64; number[] is read as float32. */
 export type FloatInput = Float32Array | Float64Array | readonly number[];
@@ -72,45 +75,6 @@ export interface SoftmaxExtraOptions {
   returnZLoss?: boolean;
 }
 
-/** Options of `softmaxCrossEntropy` (integer labels; PyTorch `F.cross_entropy`). */
-export interface SparseOptions extends ReduceOptions, SoftmaxExtraOptions {
-  /** Per-class weights, length C. */
-  weight?: FloatInput;
-  /** Label value whose rows count for nothing. Default -100. */
-  ignoreIndex?: number;
-  /** ε in [0, 1). Default 0. */
-  labelSmoothing?: number;
-  /** Also return per-row statistics from the same pass: the result becomes `{ loss, stats }`. */
-  stats?: boolean;
-}
-
-/** Options of `softmaxCrossEntropyDense` (probability targets). */
-export interface DenseOptions extends ReduceOptions, SoftmaxExtraOptions {
-  classes: number;
-  weight?: FloatInput;
-  labelSmoothing?: number;
-}
-
-/** Options of `softmaxFocalLoss`: per row −α_y·w[y]·(1 − p_y)^γ·log p_y. */
-export interface SoftmaxFocalOptions extends ReduceOptions {
-  /** γ ≥ 0; 0 gives cross-entropy. Default 2. */
-  gamma?: number;
-  /** α: one number for every class, or one per class (length C). Default 1. Not in the mean's denominator. */
-  alpha?: number | FloatInput;
-  /** Per-class weights, length C; 'mean' divides by Σ w[y] over counted rows, as cross-entropy does. */
-  weight?: FloatInput;
-  /** Label value whose rows count for nothing. Default -100. */
-  ignoreIndex?: number;
-}
-
-/** Options of `sigmoidFocalLoss` (torchvision.ops.sigmoid_focal_loss). */
-export interface SigmoidFocalOptions extends ReduceOptions {
-  /** γ ≥ 0. Default 2 (torchvision's). */
-  gamma?: number;
-  /** Weight of positives α (negatives 1 − α); a negative α turns the weighting off, as in torchvision. Default 0.25. */
-  alpha?: number;
-}
-
 /**
  * Per-row statistics of a `softmaxCrossEntropy` call with `stats: true`, taken in the loss pass.
  * Ignored rows (label = ignoreIndex) are not read: lse NaN, predicted -1, correct 0.
@@ -158,42 +122,6 @@ export type GradResult<O> = LossWithGrad<ReducedLoss<O>> & LossExtras<O>;
  */
 export type Checked<O, Allowed> = O & { [K in keyof O as K extends keyof Allowed ? never : K]: undefined extends O[K] ? O[K] : never };
 
-/** Options of `sigmoidCrossEntropy` (PyTorch `binary_cross_entropy_with_logits`). */
-export interface SigmoidOptions extends ReduceOptions {
-  /** Per-class (length C) or per-element (length N·C) weights. */
-  weight?: FloatInput;
-  /** Weight of positive examples: a number, or one per class (length C). */
-  posWeight?: number | FloatInput;
-}
-
-/** Options of the probability-space functions. */
-export interface ProbOptions extends ReduceOptions {
-  /** Logarithm base: 'e' (nats, default) or 2 (bits). */
-  base?: 'e' | 2;
-}
-
-/** Options of `softmax` / `logSoftmax`. */
-export interface RowwiseOptions {
-  classes?: number;
-  /** Where to write the result (same type and length as the input; may be the input itself). */
-  out?: FloatOutput;
-}
-
-/** Options of `softmaxCrossEntropyPartial`: the plain softmax cross-entropy's, without a reduction (it is a sum). */
-export type PartialOptions = Pick<SparseOptions, 'classes' | 'weight' | 'ignoreIndex' | 'labelSmoothing'>;
-
-/** Options of `softmaxCrossEntropyRowStates`: one vocabulary shard, the classes [classOffset, classOffset + classes). */
-export interface RowStateOptions {
-  /** The shard's number of classes (its width); default labels.length / rows. */
-  classes?: number;
-  /** The shard's first class. Default 0. */
-  classOffset?: number;
-  /** The shard's class weights (length classes). */
-  weight?: FloatInput;
-  ignoreIndex?: number;
-  labelSmoothing?: number;
-}
-
 /** Options of `createEngine`. */
 export interface EngineOptions {
   /** Default 'auto': the best backend this runtime runs. */
@@ -204,86 +132,4 @@ export interface EngineOptions {
    * page that is not cross-origin isolated) the engine runs on one thread; `engine.threads` says.
    */
   threads?: number;
-}
-
-/** The engine: every loss of the family, on one backend. All methods are synchronous. */
-export interface Engine {
-  readonly backend: BackendName;
-  /** Threads a large call runs on, the calling thread included (1 unless created with threads). */
-  readonly threads: number;
-  /** Stops the engine's worker threads; it stays usable, on the calling thread. A no-op without threads. */
-  dispose(): void;
-  /** Softmax cross-entropy with integer labels; with `returnZLoss` / `stats`, an object (see LossResult). */
-  softmaxCrossEntropy<const O extends SparseOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SparseOptions>): LossResult<O>;
-  softmaxCrossEntropyWithGrad<const O extends SparseOptions & GradOptions = {}>(
-    logits: FloatInput,
-    labels: LabelInput,
-    opts?: Checked<O, SparseOptions & GradOptions>,
-  ): GradResult<O>;
-  softmaxCrossEntropyDense<const O extends DenseOptions>(logits: FloatInput, targets: FloatInput, opts: Checked<O, DenseOptions>): LossResult<O>;
-  softmaxCrossEntropyDenseWithGrad<const O extends DenseOptions & GradOptions>(
-    logits: FloatInput,
-    targets: FloatInput,
-    opts: Checked<O, DenseOptions & GradOptions>,
-  ): GradResult<O>;
-  /** Multi-class focal loss on integer labels. */
-  softmaxFocalLoss<const O extends SoftmaxFocalOptions = {}>(logits: FloatInput, labels: LabelInput, opts?: Checked<O, SoftmaxFocalOptions>): ReducedLoss<O>;
-  softmaxFocalLossWithGrad<const O extends SoftmaxFocalOptions & GradOptions = {}>(
-    logits: FloatInput,
-    labels: LabelInput,
-    opts?: Checked<O, SoftmaxFocalOptions & GradOptions>,
-  ): LossWithGrad<ReducedLoss<O>>;
-  /** Elementwise sigmoid focal loss (torchvision's), default reduction 'mean'. */
-  sigmoidFocalLoss<const O extends SigmoidFocalOptions = {}>(logits: FloatInput, targets: FloatInput, opts?: Checked<O, SigmoidFocalOptions>): ReducedLoss<O>;
-  sigmoidFocalLossWithGrad<const O extends SigmoidFocalOptions & GradOptions = {}>(
-    logits: FloatInput,
-    targets: FloatInput,
-    opts?: Checked<O, SigmoidFocalOptions & GradOptions>,
-  ): LossWithGrad<ReducedLoss<O>>;
-  sigmoidCrossEntropy(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & { reduction?: 'mean' | 'sum' }): number;
-  sigmoidCrossEntropy(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & { reduction: 'none' }): FloatOutput;
-  sigmoidCrossEntropy(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions): Loss;
-  sigmoidCrossEntropyWithGrad(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions & { reduction?: 'mean' | 'sum' }): LossWithGrad<number>;
-  sigmoidCrossEntropyWithGrad(logits: FloatInput, targets: FloatInput, opts: SigmoidOptions & GradOptions & { reduction: 'none' }): LossWithGrad<FloatOutput>;
-  sigmoidCrossEntropyWithGrad(logits: FloatInput, targets: FloatInput, opts?: SigmoidOptions & GradOptions): LossWithGrad;
-  crossEntropy(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-  crossEntropy(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-  crossEntropy(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
-  entropy(p: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-  entropy(p: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-  entropy(p: FloatInput, opts?: ProbOptions): Loss;
-  klDivergence(p: FloatInput, q: FloatInput, opts?: ProbOptions & { reduction?: 'mean' | 'sum' }): number;
-  klDivergence(p: FloatInput, q: FloatInput, opts: ProbOptions & { reduction: 'none' }): FloatOutput;
-  klDivergence(p: FloatInput, q: FloatInput, opts?: ProbOptions): Loss;
-  softmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
-  logSoftmax(logits: FloatInput, opts?: RowwiseOptions): FloatOutput;
-  // ---- shards that combine exactly (src/shards.ts) ----
-  /** A batch shard's loss as `{ sum, denominator }`: the batch mean is Σ sum / Σ denominator. */
-  softmaxCrossEntropyPartial(logits: FloatInput, labels: LabelInput, opts?: PartialOptions): PartialLoss;
-  /**
-   * `{ sum, denominator, grad }` with grad the gradient of `gradOutput · sum` (gradOutput
-   * default 1); `gradOutput: 1 / (Σ denominator over all shards)` gives the shard's rows of the
-   * gradient of the batch mean.
-   */
-  softmaxCrossEntropyPartialWithGrad(
-    logits: FloatInput, labels: LabelInput, opts?: PartialOptions & Omit<GradOptions, 'gradOutput'> & { gradOutput?: number },
-  ): PartialLossWithGrad;
-  /** A vocabulary shard's per-row state (its columns of every row), for `mergeRowStates`. */
-  softmaxCrossEntropyRowStates(logits: FloatInput, labels: LabelInput, opts?: RowStateOptions): RowStates;
-  /** The shard's columns of the gradient of the merged loss (`gradOutput` as for its reduction). */
-  softmaxCrossEntropyShardGrad(logits: FloatInput, state: RowStates, merged: MergedRowStates, opts?: GradOptions): FloatOutput;
-  // ---- end of shards ----
-  /**
-   * A zero-filled array that lives in the engine's own memory (wasm backends): pass it as
-   * logits, targets, gradOut or out and no copy is made. On the js backend, a plain array.
-   * Allocating can grow the memory, which detaches earlier views (length 0): the engine still
-   * accepts them (and re-attaches them), and `view(array)` gives a fresh view with the contents
-   * intact. Allocate what you need first, then take a view of each.
-   */
-  alloc(length: number, type?: 'float32'): Float32Array;
-  alloc(length: number, type: 'float64'): Float64Array;
-  /** The current view of an array from `alloc`: itself, or a fresh view after the memory grew. */
-  view<T extends FloatOutput>(array: T): T;
-  /** Returns an array from `alloc` to the engine (a no-op on the js backend). */
-  free(array: FloatOutput): void;
 }

@@ -1,5 +1,10 @@
 /** Typed-array helpers the randomized suites share (property.test.ts, test/fuzz/). */
 
+/** Whether a value is a typed array of numbers (what results and inputs hold). */
+export function isNumbers(v: unknown): v is ArrayBufferView & ArrayLike<number> {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView);
+}
+
 /** A copy of `a` in the middle of a larger buffer of the same type whose other entries are `guard`. */
 export function viewOf<T extends Float32Array | Float64Array | Int32Array>(a: T, guard: number): T {
   const pre = 1 + (a.length % 5);

@@ -1,6 +1,7 @@
 /** The engines this runtime runs, for suites written once and run against each. */
 import { availableBackends, createEngine, type BackendName, type Engine } from '../src/index.js';
 import { XentEngine } from '../src/engine.js';
+import LOSSES from '../src/losses/index.js';
 import { createWasmKernels } from '../src/backends/wasm.js';
 import { threadsUnavailable } from '../src/threads/pool.js';
 
@@ -32,7 +33,29 @@ export async function engineFor(name: string): Promise<Engine> {
   if (name !== THREADED) return createEngine({ backend: name as BackendName });
   const engine = new XentEngine(createWasmKernels('simd', { threads: 2, tuning: { minElements: 0, blockElements: 256 } }));
   await engine.ready();
-  return engine as unknown as Engine;
+  return engine;
+}
+
+/** Every method of the engine (the registry's list), by name. */
+export const METHODS: readonly string[] = LOSSES.flatMap((loss) => Object.keys(loss.methods));
+
+/** A method with its arguments and result untyped: for calls whose arguments are deliberately wrong, or whose method is data. */
+export type Untyped = (...args: unknown[]) => any;
+
+const untypedOf = new WeakMap<Engine, Record<string, Untyped>>();
+
+/** The engine's methods (METHODS), untyped (see Untyped), bound to it. */
+export function untyped(engine: Engine): Record<string, Untyped> {
+  const known = untypedOf.get(engine);
+  if (known) return known;
+  const methods: Record<string, Untyped> = {};
+  untypedOf.set(engine, methods);
+  for (const name of METHODS) {
+    const f: unknown = Reflect.get(engine, name);
+    if (typeof f !== 'function') throw new Error(`the engine has no method ${name}`);
+    methods[name] = (...args) => Reflect.apply(f, engine, args);
+  }
+  return methods;
 }
 
 /** |got - want| ≤ abs + rel·|want|, elementwise, with the first failing index in the message. */

@@ -20,7 +20,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Engine } from '../src/index.js';
-import { BACKENDS, engineFor } from './backends.js';
+import { BACKENDS, engineFor, untyped } from './backends.js';
 import {
   type RefResult,
   refCrossEntropy,
@@ -704,7 +704,7 @@ const rowwiseParamsArb: fc.Arbitrary<RowwiseParams> = fc.record({
 // =============================================================================================
 
 function call(engine: Engine, method: string, args: unknown[]): unknown {
-  return (engine as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
+  return untyped(engine)[method](...args);
 }
 
 /** The engine's result for a case equals the reference's; the inputs are left as they were. */

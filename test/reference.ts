@@ -1,7 +1,7 @@
 /**
  * A float64 reference of every xent method, written for clarity, not speed.
  *
- * It is deliberately formulated differently from the kernels (src/kernels.ts): each row is first
+ * It is deliberately formulated differently from the kernels (the kernels of src/losses/): each row is first
  * turned into log-probabilities (max, then log Σ exp), and every loss is then written straight
  * from PyTorch's definition on those log-probabilities; every gradient is the hand-derived
  * derivative of that definition (what autograd would return), written out plainly.

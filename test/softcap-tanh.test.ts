@@ -2,7 +2,8 @@
 // every build this runtime can run: relative error ≤ 1e-6 everywhere (the brief of the softcap:
 // the capped logit c·tanh(x/c) is as good as the float32 logit it replaces), and the edges.
 import { describe, expect, it } from 'vitest';
-import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+import { TANH_F32 } from '../src/kernels/diagnostics.js';
+import { WASM_VARIANTS, createWasmKernels, supportedWasmVariants } from '../src/backends/wasm.js';
 
 const BOUND = 1e-6;
 
@@ -21,7 +22,7 @@ function everyFloatFrom(lo: number, count: number): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
-const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const variants = WASM_VARIANTS;
 const supported = supportedWasmVariants();
 
 describe.each(variants)('f32 tanh, %s build', (variant) => {
@@ -34,7 +35,7 @@ describe.each(variants)('f32 tanh, %s build', (variant) => {
     const inputs = [sweep(-20, 20, 1 << 20), sweep(-1, 1, 1 << 18), everyFloatFrom(0.54, 1 << 17), everyFloatFrom(-0.56, 1 << 17), everyFloatFrom(1e-6, 1 << 16)];
     for (const x of inputs) {
       const out = new Float32Array(x.length);
-      k.tanhF32(x, out);
+      k.run(TANH_F32, { x: x, out: out, n: x.length, c: 1 });
       for (let i = 0; i < x.length; i++) {
         const want = Math.tanh(x[i]);
         if (want === 0) continue;
@@ -53,7 +54,7 @@ describe.each(variants)('f32 tanh, %s build', (variant) => {
     const k = createWasmKernels(variant);
     const x = new Float32Array([Infinity, -Infinity, 50, -50, 1e30, NaN, 0, -0, 0.3, -0.3, 3, -3]);
     const out = new Float32Array(x.length);
-    k.tanhF32(x, out);
+    k.run(TANH_F32, { x: x, out: out, n: x.length, c: 1 });
     expect(Array.from(out.subarray(0, 5))).toEqual([1, -1, 1, -1, 1]);
     expect(out[5]).toBeNaN();
     expect(Object.is(out[6], 0)).toBe(true);

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Engine, type SoftmaxStats } from '../src/index.js';
+import type { Engine, SoftmaxStats } from '../src/index.js';
 import { BACKENDS, engineFor } from './backends.js';
 import { argmaxRow, refSoftmaxCrossEntropy } from './reference.js';
 import {

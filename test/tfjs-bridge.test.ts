@@ -34,14 +34,14 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
 
 /** Counts reads (the backend's readSync) and uploads (tensors made from JS arrays) by size while `f` runs. */
 function countTransfers(f: () => void): { reads: number[]; uploads: number[] } {
-  const backend = tf.backend() as unknown as { readSync(...a: unknown[]): ArrayLike<number> };
-  const engine = tf.engine() as unknown as { makeTensor(values: ArrayLike<number>, ...rest: unknown[]): Tensor };
+  const backend = tf.backend();
+  const engine = tf.engine();
   const reads: number[] = [];
   const uploads: number[] = [];
   const { readSync } = backend;
   const { makeTensor } = engine;
-  backend.readSync = (...a) => {
-    const out = readSync.apply(backend, a);
+  backend.readSync = (dataId) => {
+    const out = readSync.call(backend, dataId);
     reads.push(out.length);
     return out;
   };

@@ -15,12 +15,15 @@ import { rng } from './random.js';
 
 const canThread = threadsUnavailable() === null;
 
+/** A typed array of numbers (what results hold). */
+const isNumbers = (v: unknown): v is ArrayLike<number> => ArrayBuffer.isView(v) && !(v instanceof DataView);
+
 /** Deep equality, bit for bit (NaN equals NaN), fast on large typed arrays; names the first difference. */
 function expectSame(got: unknown, want: unknown, path = 'result'): void {
-  if (ArrayBuffer.isView(want)) {
+  if (isNumbers(want)) {
     expect(got?.constructor, path).toBe(want.constructor);
-    const a = got as unknown as ArrayLike<number>;
-    const b = want as unknown as ArrayLike<number>;
+    const a = got as ArrayLike<number>;
+    const b = want;
     expect(a.length, `${path}.length`).toBe(b.length);
     for (let i = 0; i < b.length; i++) if (!Object.is(a[i], b[i])) expect(a[i], `${path}[${i}]`).toBe(b[i]);
   } else if (typeof want === 'object' && want !== null) {

@@ -3,7 +3,9 @@
 // the same for the softmax passes' exp(x − max), which has a range reduction of its own.
 import { describe, expect, it } from 'vitest';
 import { relaxedMaddFuses } from '../src/backends/choose.js';
-import { createWasmKernels, supportedWasmVariants, type WasmVariant } from '../src/backends/wasm.js';
+import { WASM_VARIANTS, createWasmKernels, supportedWasmVariants } from '../src/backends/wasm.js';
+import { EXP_F32 } from '../src/kernels/diagnostics.js';
+import { EXP_SCALE } from '../src/kernels/row-states.js';
 
 const BOUND = 5e-7;
 const FLT_MIN = 2 ** -126;
@@ -24,7 +26,7 @@ function everyFloatNear(lo: number, count: number): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
-const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const variants = WASM_VARIANTS;
 const supported = supportedWasmVariants();
 
 describe.each(variants)('f32 exp, %s build', (variant) => {
@@ -36,7 +38,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     let worstX = 0;
     for (const x of [sweep(-87.3, 88.7, 1 << 21), sweep(-1, 1, 1 << 18), everyFloatNear(-0.35, 1 << 18), everyFloatNear(0.1, 1 << 18)]) {
       const out = new Float32Array(x.length);
-      k.expF32(x, out);
+      k.run(EXP_F32, { x: x, out: out, n: x.length, c: 1 });
       for (let i = 0; i < x.length; i++) {
         const want = Math.exp(x[i]);
         if (want < FLT_MIN || want > FLT_MAX) continue;
@@ -55,7 +57,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     const k = createWasmKernels(variant);
     const x = new Float32Array([-Infinity, -1000, -110, -104, 88.8, 89, 1000, Infinity, NaN, 0, -0, -100, -95, 88.72]);
     const out = new Float32Array(x.length);
-    k.expF32(x, out);
+    k.run(EXP_F32, { x: x, out: out, n: x.length, c: 1 });
     expect(Array.from(out.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(out.subarray(4, 8))).toEqual([Infinity, Infinity, Infinity, Infinity]);
     expect(out[8]).toBeNaN();
@@ -73,7 +75,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     // multiple of 16 or 4, so the 16-wide loop, the 4-wide loop and the scalar tail all run.
     const x = sweep(-87.3, 0, (1 << 20) + 7);
     const out = new Float32Array(x.length);
-    k.expScale({ x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
+    k.run(EXP_SCALE, { x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
     let worst = 0;
     let worstX = 0;
     for (let i = 0; i < x.length; i++) {
@@ -89,7 +91,7 @@ describe.each(variants)('f32 exp, %s build', (variant) => {
     expect(worst).toBeLessThanOrEqual(BOUND);
     const edge = Float32Array.of(-Infinity, -1000, -87.5, -88, 0, -0);
     const edgeOut = new Float32Array(edge.length);
-    k.expScale({ x: edge, n: 1, c: edge.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out: edgeOut });
+    k.run(EXP_SCALE, { x: edge, n: 1, c: edge.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out: edgeOut });
     expect(Array.from(edgeOut)).toEqual([0, 0, 0, 0, 1, 1]);
   });
 });
@@ -103,7 +105,7 @@ describe('the relaxed build where relaxed_madd does not fuse', () => {
     const x = sweep(-87.3, 0, (1 << 16) + 7);
     const [relaxed, simd] = (['relaxed-simd', 'simd'] as const).map((v) => {
       const out = new Float32Array(x.length);
-      createWasmKernels(v).expScale({ x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
+      createWasmKernels(v).run(EXP_SCALE, { x, n: 1, c: x.length, shift: Float64Array.of(0), alpha: Float64Array.of(1), beta: Float64Array.of(0), weight: null, out });
       return out;
     });
     expect(relaxed.some((r, i) => r !== simd[i])).toBe(relaxedMaddFuses());

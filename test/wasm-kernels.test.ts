@@ -2,9 +2,15 @@
 // shapes, weights, smoothing, ignoreIndex, -inf masks, NaN rows, in-place gradients, arrays
 // living in wasm memory, memory growth, and the 512 x 50257 loss to 1e-6 relative.
 import { describe, expect, it, vi } from 'vitest';
-import type { FloatArray, Kernels } from '../src/kernels.js';
+import type { FloatArray, Kernels } from '../src/kernels/kernel.js';
+import { EXP_F32, SUM_F32 } from '../src/kernels/diagnostics.js';
+import { SPARSE_XENT } from '../src/losses/softmax-cross-entropy.js';
+import { DENSE_XENT } from '../src/losses/softmax-cross-entropy-dense.js';
+import { SIGMOID_XENT } from '../src/losses/sigmoid-cross-entropy.js';
+import { CROSS_ENTROPY, ENTROPY, KL_DIVERGENCE } from '../src/losses/probabilities.js';
+import { LOG_SOFTMAX, SOFTMAX } from '../src/losses/softmax.js';
 import {
-  compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
+  WASM_VARIANTS, compileWasmVariant, createWasmKernels, supportedWasmVariants, type WasmKernels, type WasmVariant,
 } from '../src/backends/wasm.js';
 import { rng } from './random.js';
 
@@ -170,7 +176,7 @@ const TOL = {
   f64: { rtol: 1e-12, atol: 1e-13 },
 };
 
-const variants: WasmVariant[] = ['relaxed-simd', 'simd', 'wasm'];
+const variants = WASM_VARIANTS;
 const supported = supportedWasmVariants();
 const SHAPES: [number, number][] = [[1, 1], [7, 1], [5, 3], [9, 5], [13, 17], [6, 1000], [3, 4099], [2, 33]];
 
@@ -195,7 +201,7 @@ describe.each(variants)('%s kernels', (variant) => {
               const rowScale = perRow ? filled(T, n, () => rand() * 3) : null;
               const rowLoss = new T(n);
               const grad = new T(n * c);
-              const total = kern.sparse({
+              const total = kern.run(SPARSE_XENT, {
                 logits: x, labels, n, c, weight: w, ignoreIndex: -100, smoothing: eps,
                 rowLoss, grad, gradScale: 0.7, rowScale,
               });
@@ -204,7 +210,7 @@ describe.each(variants)('%s kernels', (variant) => {
               expectClose(rowLoss, ref.rows, rtol, atol, `${what} rowLoss`);
               expectClose([total], [sum(ref.rows)], rtol, atol, `${what} total`);
               expectClose(grad, ref.grad, rtol * 5, atol, `${what} grad`);
-              const lossOnly = kern.sparse({
+              const lossOnly = kern.run(SPARSE_XENT, {
                 logits: x, labels, n, c, weight: w, ignoreIndex: -100, smoothing: eps,
                 rowLoss: null, grad: null, gradScale: 1, rowScale: null,
               });
@@ -231,7 +237,7 @@ describe.each(variants)('%s kernels', (variant) => {
             const w = weighted ? filled(T, c, () => 0.2 + rand() * 2) : null;
             const rowLoss = new T(n);
             const grad = new T(n * c);
-            const total = kern.dense({ logits: x, targets: t, n, c, weight: w, smoothing: eps, rowLoss, grad, gradScale: 1.5, rowScale: null });
+            const total = kern.run(DENSE_XENT, { logits: x, targets: t, n, c, weight: w, smoothing: eps, rowLoss, grad, gradScale: 1.5, rowScale: null });
             const ref = denseRef(x, t, n, c, w, eps, 1.5, null);
             const what = `dense ${n}x${c} w=${weighted} eps=${eps}`;
             expectClose(rowLoss, ref.rows, rtol, atol, `${what} rowLoss`);
@@ -254,7 +260,7 @@ describe.each(variants)('%s kernels', (variant) => {
           const elemScale = mode === 'element' ? filled(T, n * c, () => rand()) : null;
           const elemLoss = new T(n * c);
           const grad = new T(n * c);
-          const total = kern.sigmoid({
+          const total = kern.run(SIGMOID_XENT, {
             logits: x, targets: t, n, c, weight: w, weightPerElement: mode === 'element', posWeight: pw,
             elemLoss, grad, gradScale: 0.25, elemScale,
           });
@@ -271,7 +277,7 @@ describe.each(variants)('%s kernels', (variant) => {
       const x = filled(T, 9, (i) => [100, -100, 40, -40, 0, 17, -91.5, -Infinity, Infinity][i]);
       const t = filled(T, 9, (i) => [1, 0, 1, 0, 0.5, 1, 0.002, 0.5, 0][i]);
       const elemLoss = new T(9);
-      k().sigmoid({ logits: x, targets: t, n: 1, c: 9, weight: null, weightPerElement: false, posWeight: null, elemLoss, grad: null, gradScale: 1, elemScale: null });
+      k().run(SIGMOID_XENT, { logits: x, targets: t, n: 1, c: 9, weight: null, weightPerElement: false, posWeight: null, elemLoss, grad: null, gradScale: 1, elemScale: null });
       // f32 results this small are subnormal: allow two steps of 2^-149.
       const ref = sigmoidRef(x, t, 1, 9, null, false, null, 1, null).rows;
       expectClose(elemLoss.subarray(0, 7), ref.slice(0, 7), rtol * 2, prec === 'f32' ? 2 ** -148 : 0, 'elemLoss');
@@ -293,7 +299,7 @@ describe.each(variants)('%s kernels', (variant) => {
         for (const kind of ['ce', 'h', 'kl'] as const) {
           const rowLoss = new T(n);
           const args = { p, q: kind === 'h' ? null : q, n, c, rowLoss };
-          const total = kind === 'ce' ? kern.crossEntropy(args) : kind === 'h' ? kern.entropy(args) : kern.klDivergence(args);
+          const total = kern.run(kind === 'ce' ? CROSS_ENTROPY : kind === 'h' ? ENTROPY : KL_DIVERGENCE, args);
           const ref = probRef(kind, p, q, n, c);
           expectClose(rowLoss, ref, rtol * 2, atol * c, `${kind} ${n}x${c} rowLoss`);
           expectClose([total], [sum(ref)], rtol * 2, atol * n * c, `${kind} ${n}x${c} total`);
@@ -302,7 +308,7 @@ describe.each(variants)('%s kernels', (variant) => {
       const p = filled(T, 4, (i) => [0.5, 0.5, 0, 1e-30][i]);
       const q = filled(T, 4, (i) => [0, 1, 0, 0.5][i]);
       const rowLoss = new T(2);
-      kern.crossEntropy({ p, q, n: 2, c: 2, rowLoss });
+      kern.run(CROSS_ENTROPY, { p, q, n: 2, c: 2, rowLoss });
       expect(rowLoss[0]).toBe(Infinity);
       expect(rowLoss[1]).toBeGreaterThan(0);
     });
@@ -317,10 +323,10 @@ describe.each(variants)('%s kernels', (variant) => {
         for (const log of [false, true]) {
           const ref = softmaxRef(x, n, c, log);
           const out = new T(n * c);
-          (log ? kern.logSoftmax : kern.softmax).call(kern, { x, n, c, out });
+          kern.run(log ? LOG_SOFTMAX : SOFTMAX, { x, n, c, out });
           expectClose(out, ref, rtol * 2, log ? atol * 10 : atol, `${log ? 'log' : ''}softmax ${n}x${c}`);
           const inPlace = x.slice();
-          (log ? kern.logSoftmax : kern.softmax).call(kern, { x: inPlace, n, c, out: inPlace });
+          kern.run(log ? LOG_SOFTMAX : SOFTMAX, { x: inPlace, n, c, out: inPlace });
           expect(Array.from(inPlace)).toEqual(Array.from(out));
         }
       }
@@ -336,29 +342,29 @@ describe.each(variants)('%s kernels', (variant) => {
         for (const eps of [0, 0.1]) {
           const grad = new T(n * c);
           const base = { labels, n, c, weight: null, ignoreIndex: -100, smoothing: eps, gradScale: 1, rowScale: null };
-          const l1 = kern.sparse({ ...base, logits: x, rowLoss: null, grad });
+          const l1 = kern.run(SPARSE_XENT, { ...base, logits: x, rowLoss: null, grad });
           const same = x.slice();
-          const l2 = kern.sparse({ ...base, logits: same, rowLoss: null, grad: same });
+          const l2 = kern.run(SPARSE_XENT, { ...base, logits: same, rowLoss: null, grad: same });
           expect(l2).toBe(l1);
           expect(Array.from(same)).toEqual(Array.from(grad));
           // The same array through a second view object (same buffer, offset, length).
           const again = x.slice();
           const alias = new T(again.buffer, again.byteOffset, again.length);
-          kern.sparse({ ...base, logits: again, rowLoss: null, grad: alias });
+          kern.run(SPARSE_XENT, { ...base, logits: again, rowLoss: null, grad: alias });
           expect(Array.from(again)).toEqual(Array.from(grad));
 
           const dgrad = new T(n * c);
           const dbase = { targets: t, n, c, weight: null, smoothing: eps, gradScale: 1, rowScale: null, rowLoss: null };
-          const d1 = kern.dense({ ...dbase, logits: x, grad: dgrad });
+          const d1 = kern.run(DENSE_XENT, { ...dbase, logits: x, grad: dgrad });
           const dsame = x.slice();
-          expect(kern.dense({ ...dbase, logits: dsame, grad: dsame })).toBe(d1);
+          expect(kern.run(DENSE_XENT, { ...dbase, logits: dsame, grad: dsame })).toBe(d1);
           expect(Array.from(dsame)).toEqual(Array.from(dgrad));
 
           const sgrad = new T(n * c);
           const sbase = { targets: t, n, c, weight: null, weightPerElement: false, posWeight: null, elemLoss: null, gradScale: 1, elemScale: null };
-          const s1 = kern.sigmoid({ ...sbase, logits: x, grad: sgrad });
+          const s1 = kern.run(SIGMOID_XENT, { ...sbase, logits: x, grad: sgrad });
           const ssame = x.slice();
-          expect(kern.sigmoid({ ...sbase, logits: ssame, grad: ssame })).toBe(s1);
+          expect(kern.run(SIGMOID_XENT, { ...sbase, logits: ssame, grad: ssame })).toBe(s1);
           expect(Array.from(ssame)).toEqual(Array.from(sgrad));
         }
       }
@@ -374,7 +380,7 @@ describe.each(variants)('%s kernels', (variant) => {
         for (let r = 0; r < n; r++) for (let j = 0; j < c; j++) if (j !== labels[r] && (j + r) % 3 === 0) x[r * c + j] = -Infinity;
         const rowLoss = new T(n);
         const grad = new T(n * c);
-        kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
+        kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
         const ref = sparseRef(x, labels, n, c, null, -100, 0, 1, null);
         expectClose(rowLoss, ref.rows, rtol, atol, 'masked rowLoss');
         for (let i = 0; i < n * c; i++) {
@@ -383,7 +389,7 @@ describe.each(variants)('%s kernels', (variant) => {
         }
         const sm = new T(n);
         const sg = new T(n * c);
-        kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0.1, rowLoss: sm, grad: sg, gradScale: 1, rowScale: null });
+        kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0.1, rowLoss: sm, grad: sg, gradScale: 1, rowScale: null });
         for (let r = 0; r < n; r++) expect(sm[r]).toBe(Infinity);
         expectClose(sg, sparseRef(x, labels, n, c, null, -100, 0.1, 1, null).grad, rtol * 5, atol, 'smoothed masked grad');
 
@@ -391,7 +397,7 @@ describe.each(variants)('%s kernels', (variant) => {
         const t = filled(T, n * c, (i) => (x[i] === -Infinity ? 0 : 1 / c));
         const dl = new T(n);
         const dg = new T(n * c);
-        kern.dense({ logits: x, targets: t, n, c, weight: null, smoothing: 0, rowLoss: dl, grad: dg, gradScale: 1, rowScale: null });
+        kern.run(DENSE_XENT, { logits: x, targets: t, n, c, weight: null, smoothing: 0, rowLoss: dl, grad: dg, gradScale: 1, rowScale: null });
         const dref = denseRef(x, t, n, c, null, 0, 1, null);
         expectClose(dl, dref.rows, rtol, atol, 'masked dense rowLoss');
         for (let i = 0; i < n * c; i++) if (x[i] === -Infinity) expect(Object.is(dg[i], 0)).toBe(true);
@@ -410,7 +416,7 @@ describe.each(variants)('%s kernels', (variant) => {
         const labels = new Int32Array([0, 0, -100, c - 1]);
         const rowLoss = new T(n);
         const grad = new T(n * c).fill(7);
-        const total = kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
+        const total = kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
         expect(total).toBeNaN();
         expect(Number.isFinite(rowLoss[0]) && Number.isFinite(rowLoss[3])).toBe(true);
         expect(rowLoss[1]).toBeNaN();
@@ -422,11 +428,11 @@ describe.each(variants)('%s kernels', (variant) => {
         }
         const t = filled(T, n * c, () => 1 / c);
         const dl = new T(n);
-        kern.dense({ logits: x, targets: t, n, c, weight: null, smoothing: 0, rowLoss: dl, grad: null, gradScale: 1, rowScale: null });
+        kern.run(DENSE_XENT, { logits: x, targets: t, n, c, weight: null, smoothing: 0, rowLoss: dl, grad: null, gradScale: 1, rowScale: null });
         expect(dl[1]).toBeNaN();
         expect(Number.isFinite(dl[0]) && Number.isFinite(dl[3])).toBe(true);
         const sm = new T(n * c);
-        kern.softmax({ x, n, c, out: sm });
+        kern.run(SOFTMAX, { x, n, c, out: sm });
         for (let j = 0; j < c; j++) expect(sm[c + j]).toBeNaN();
         expect(Number.isFinite(sm[0])).toBe(true);
       }
@@ -436,7 +442,7 @@ describe.each(variants)('%s kernels', (variant) => {
       const x = filled(T, 6, (i) => i);
       const rowLoss = new T(2);
       const grad = new T(6);
-      k().sparse({ logits: x, labels: new Int32Array([1, 2]), n: 2, c: 3, weight: null, ignoreIndex: 1, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
+      k().run(SPARSE_XENT, { logits: x, labels: new Int32Array([1, 2]), n: 2, c: 3, weight: null, ignoreIndex: 1, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
       expect(rowLoss[0]).toBe(0);
       expect(Array.from(grad.subarray(0, 3))).toEqual([0, 0, 0]);
       expectClose([rowLoss[1]], sparseRef(x, [1, 2], 2, 3, null, 1, 0, 1, null).rows.slice(1), rtol, atol, 'row 1');
@@ -452,17 +458,17 @@ describe.each(variants)('%s kernels', (variant) => {
     const [rowLoss, grad, x] = [kern.allocF32(n), kern.allocF32(n * c), kern.allocF32(n * c)].map((a) => kern.view(a));
     for (let i = 0; i < x.length; i++) x[i] = (rand() - 0.5) * 10;
     const labels = new Int32Array(n).map(() => Math.floor(rand() * c));
-    const total = kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
+    const total = kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad, gradScale: 1, rowScale: null });
     const ref = sparseRef(x, labels, n, c, null, -100, 0, 1, null);
     expectClose([total], [sum(ref.rows)], 2e-6, 0, 'total');
     expectClose(kern.view(rowLoss), ref.rows, 2e-6, 2e-6, 'rowLoss in memory');
     expectClose(kern.view(grad), ref.grad, 1e-5, 2e-6, 'grad in memory');
     // Mixed: input in memory, output outside; then the in-place gradient in memory.
     const outside = new Float32Array(n * c);
-    kern.sparse({ logits: kern.view(x), labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: outside, gradScale: 1, rowScale: null });
+    kern.run(SPARSE_XENT, { logits: kern.view(x), labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: outside, gradScale: 1, rowScale: null });
     expect(Array.from(outside)).toEqual(Array.from(kern.view(grad)));
     const xs = kern.view(x);
-    kern.sparse({ logits: xs, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: xs, gradScale: 1, rowScale: null });
+    kern.run(SPARSE_XENT, { logits: xs, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: xs, gradScale: 1, rowScale: null });
     expect(Array.from(kern.view(x))).toEqual(Array.from(outside));
     for (const a of [x, rowLoss, grad]) kern.free(a);
   });
@@ -484,7 +490,7 @@ describe.each(variants)('%s kernels', (variant) => {
     const x = filled(Float32Array, 2 * c, () => rand() * 5);
     const labels = new Int32Array([5, 7]);
     const grad = new Float32Array(2 * c);
-    const total = kern.sparse({ logits: x, labels, n: 2, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
+    const total = kern.run(SPARSE_XENT, { logits: x, labels, n: 2, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
     const ref = sparseRef(x, labels, 2, c, null, -100, 0, 1, null);
     expectClose([total], [sum(ref.rows)], 2e-6, 0, 'wide total');
     expectClose(grad, ref.grad, 1e-5, 1e-9, 'wide grad');
@@ -498,7 +504,7 @@ describe.each(variants)('%s kernels', (variant) => {
     const rand = rng(11);
     const bigC = 50_000;
     const bx = filled(Float32Array, 4 * bigC, () => rand());
-    kern.sparse({ logits: bx, labels: new Int32Array(4), n: 4, c: bigC, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: new Float32Array(4 * bigC), gradScale: 1, rowScale: null });
+    kern.run(SPARSE_XENT, { logits: bx, labels: new Int32Array(4), n: 4, c: bigC, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: new Float32Array(4 * bigC), gradScale: 1, rowScale: null });
     const high = kern.memory.buffer.byteLength;
     const pool = Array.from({ length: 16 }, (_, i) => {
       const n = 1 + (i % 5);
@@ -507,7 +513,7 @@ describe.each(variants)('%s kernels', (variant) => {
     });
     for (let i = 0; i < 100_000; i++) {
       const s = pool[i % pool.length];
-      kern.sparse({ logits: s.x, labels: s.labels, n: s.n, c: s.c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: i % 2 ? s.grad : null, gradScale: 1, rowScale: null });
+      kern.run(SPARSE_XENT, { logits: s.x, labels: s.labels, n: s.n, c: s.c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: i % 2 ? s.grad : null, gradScale: 1, rowScale: null });
     }
     expect(kern.memory.buffer.byteLength).toBe(high);
   });
@@ -525,10 +531,10 @@ describe.each(variants)('%s kernels', (variant) => {
     const labels = new Int32Array(n).map(() => Math.floor(rand() * c));
     const ref = sparseRef(x, labels, n, c, null, -100, 0, 1, null);
     const want = sum(ref.rows);
-    const got = kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: null, gradScale: 1, rowScale: null });
+    const got = kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad: null, gradScale: 1, rowScale: null });
     expect(Math.abs(got - want) / want).toBeLessThanOrEqual(1e-6);
     const grad = new Float32Array(n * c);
-    const withGrad = kern.sparse({ logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
+    const withGrad = kern.run(SPARSE_XENT, { logits: x, labels, n, c, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss: null, grad, gradScale: 1, rowScale: null });
     expect(withGrad).toBe(got);
     let worst = 0;
     for (let i = 0; i < grad.length; i++) worst = Math.max(worst, Math.abs(grad[i] - ref.grad[i]));
@@ -540,11 +546,11 @@ describe.each(variants)('%s kernels', (variant) => {
     const x = filled(Float32Array, 100_003, (i) => (i % 7) - 3) as Float32Array;
     let want = 0;
     for (const v of x) want += v;
-    expect(kern.sumF32(x)).toBe(want);
+    expect(kern.run(SUM_F32, { x, n: x.length, c: 1 })).toBe(want);
     const [out, m] = [kern.allocF32(x.length), kern.allocF32(x.length)].map((a) => kern.view(a));
     m.set(x);
-    expect(kern.sumF32(m)).toBe(want);
-    kern.expF32(m, out);
+    expect(kern.run(SUM_F32, { x: m, n: m.length, c: 1 })).toBe(want);
+    kern.run(EXP_F32, { x: m, out, n: m.length, c: 1 });
     expect(out[3]).toBe(1);
     expect(out[0]).toBe(Math.fround(Math.exp(-3)));
   });
@@ -579,7 +585,7 @@ describe('variant selection', () => {
       const fresh = await import('../src/backends/wasm.js');
       const kern = fresh.createWasmKernels(fresh.supportedWasmVariants()[0]);
       const rowLoss = new Float32Array(1);
-      kern.sparse({ logits: new Float32Array([0.1, 0.8, 0.1].map(Math.log)), labels: new Int32Array([1]), n: 1, c: 3, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad: null, gradScale: 1, rowScale: null });
+      kern.run(SPARSE_XENT, { logits: new Float32Array([0.1, 0.8, 0.1].map(Math.log)), labels: new Int32Array([1]), n: 1, c: 3, weight: null, ignoreIndex: -100, smoothing: 0, rowLoss, grad: null, gradScale: 1, rowScale: null });
       // The seed example: -log(0.8) = 0.22.
       expect(rowLoss[0]).toBeCloseTo(-Math.log(0.8), 6);
     } finally {
@@ -593,7 +599,7 @@ describe('variant selection', () => {
     const fresh = await import('../src/backends/wasm.js');
     for (const v of supported) await fresh.compileWasmVariant(v);
     await expect(compileWasmVariant('sse' as WasmVariant)).rejects.toThrow(/unknown/);
-    expect(fresh.createWasmKernels(supported[0]).sumF32(new Float32Array([1, 2, 3]))).toBe(6);
+    expect(fresh.createWasmKernels(supported[0]).run(SUM_F32, { x: new Float32Array([1, 2, 3]), n: 3, c: 1 })).toBe(6);
   });
 
   it('instances are independent (own memory), modules are shared', () => {

@@ -7,13 +7,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, engineFor, expectClose } from './backends.js';
 import { createEngine, type Engine } from '../src/index.js';
+import { XentEngine } from '../src/engine.js';
 
 const N = 3;
 const C = (1 << 22) + 3;
 
 /** The engine's WebAssembly memory, in bytes (wasm engines only). */
 function memoryBytes(e: Engine): number {
-  return (e as unknown as { kernels: { memory: WebAssembly.Memory } }).kernels.memory.buffer.byteLength;
+  const kernels = e instanceof XentEngine ? e.kernels : null;
+  const memory = kernels && 'memory' in kernels ? kernels.memory : null;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error(`the ${e.backend} engine has no WebAssembly memory`);
+  return memory.buffer.byteLength;
 }
 
 describe('rows of 2^22 classes', () => {

@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Engine } from '../src/index.js';
-import { BACKENDS, engineFor } from './backends.js';
+import type { Engine } from '../src/index.js';
+import { BACKENDS, engineFor, untyped } from './backends.js';
 import { refSoftmaxCrossEntropy, refSoftmaxCrossEntropyDense } from './reference.js';
 import {
   type Float,
@@ -32,7 +32,7 @@ import {
 } from './extras-cases.js';
 
 type Call = (...args: unknown[]) => Record<string, unknown> | number | Float;
-const call = (e: Engine, method: string): Call => (e as unknown as Record<string, Call>)[method].bind(e);
+const call = (e: Engine, method: string): Call => untyped(e)[method];
 
 interface Params {
   prec: Precision;

@@ -1,6 +1,6 @@
 /**
  * The floor under any loss: touching the logits once. `floor-read` is one SIMD read pass (the
- * kernels' `sumF32`) over logits already in wasm memory; `floor-copy` is the copy of the logits
+ * kernels' SUM_F32) over logits already in wasm memory; `floor-copy` is the copy of the logits
  * into wasm memory (`Float32Array.prototype.set`) that any wasm library pays for a JS array.
  * They compute no loss, so they are not checked.
  */
@@ -11,6 +11,7 @@ export const floorFamily: Family = {
   name: 'floor (xent wasm kernels)',
   async load() {
     const { createWasmKernels, supportedWasmVariants } = await import('../../src/backends/wasm.js');
+    const { SUM_F32 } = await import('../../src/kernels/diagnostics.js');
     const variants = supportedWasmVariants();
     const variant = variants.includes('simd') ? 'simd' : variants[variants.length - 1];
     if (!variant) throw new Error('no WebAssembly here');
@@ -23,12 +24,12 @@ export const floorFamily: Family = {
     const read: Contender = {
       id: 'floor-read',
       kind: 'floor',
-      note: `one read pass: sumF32 of the '${variant}' kernels over logits already in wasm memory`,
+      note: `one read pass: the SUM_F32 kernel of the '${variant}' kernels over logits already in wasm memory`,
       modes: ['loss', 'grad'],
       async prepare(p) {
         const { array, release } = inMemory(p.logits.length);
         array.set(p.logits);
-        return { call: () => ({ loss: kernels.sumF32(array) }), release };
+        return { call: () => ({ loss: kernels.run(SUM_F32, { x: array, n: array.length, c: 1 }) }), release };
       },
     };
     const copy: Contender = {

@@ -13,7 +13,7 @@
  * differ. Unlike the validate-only probes in features.ts this one has to run, so it is
  * instantiated: once, on first use, and only where relaxed SIMD validates at all.
  */
-import type { WasmVariant } from './wasm.js';
+import type { WasmVariant } from '../wasm/variants.js';
 
 /** (a, b, c: f32) -> f32: lane 0 of f32x4.relaxed_madd(splat a, splat b, splat c), exported as "f". */
 export const MADD_MODULE = new Uint8Array([

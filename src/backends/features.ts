@@ -50,3 +50,11 @@ export function simdSupported(): boolean {
 export function relaxedSimdSupported(): boolean {
   return validates(RELAXED_SIMD_PROBE);
 }
+
+/** The probe of each WebAssembly feature a build may enable (asconfig.json's `enable` lists). */
+const PROBES: Record<string, () => boolean> = { simd: simdSupported, 'relaxed-simd': relaxedSimdSupported };
+
+/** Whether this runtime validates a feature (one with no probe here counts as missing). */
+export function featureSupported(feature: string): boolean {
+  return PROBES[feature]?.() ?? false;
+}

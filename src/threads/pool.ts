@@ -3,8 +3,8 @@
  * through shared memory and Atomics: no message per call.
  *
  * A call is cut into blocks of rows. The calling thread stages each block's inputs into one of
- * a ring of slots in the shared memory and records the block's kernel call (export and
- * arguments) in the slot; then it publishes the block (STAGED + 1, notify). Workers and the
+ * a ring of slots in the shared memory and writes the block's call descriptor (the export's
+ * index and its arguments) into the slot; then it publishes the block (STAGED + 1, notify). Workers and the
  * calling thread claim published blocks in order (compare-exchange on CLAIMED) and run them;
  * the calling thread copies each block's outputs out and adds its partial sum in block order.
  * So the result depends on the blocks, never on which thread ran which block.
@@ -22,6 +22,7 @@
  * fails the call with an Error and stops the pool, and the engine runs on the calling thread from
  * then on. A worker that is gone between calls holds nothing: the calls go on without it.
  */
+import type { Setup } from '../wasm/kernel-set.js';
 import { CONTROL } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -32,11 +33,13 @@ interface WorkerInit {
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   slotCount: number;
+  /** Numbers per slot: the export's index, its arguments, the result. */
+  width: number;
   names: string[];
   /** The worker's number: its state is control[DONE + slotCount + index]. */
   index: number;
   /** Exports the worker calls, with these arguments, once instantiated (the kernels' settings). */
-  setup: [string, number[]][];
+  setup: Setup;
 }
 
 /** The two ways to start a worker. */
@@ -120,21 +123,27 @@ function spawn(init: WorkerInit, gone: () => void): WorkerHandle {
   return worker;
 }
 
+/** A block's call descriptor: the export it calls and its arguments (offsets in the shared memory and numbers). */
+export interface BlockCall {
+  readonly name: string;
+  readonly args: ArrayLike<number>;
+}
+
 /** One call's blocks, staged and finished by the adapter that owns the memory layout. */
 export interface BlockJob {
-  /** Stages block `block`'s inputs into `slot` and makes its one kernel call (which the pool records). */
-  stage(block: number, slot: number): void;
+  /** Stages block `block`'s inputs into `slot`; returns its call descriptor. */
+  stage(block: number, slot: number): BlockCall;
   /** Copies block `block`'s outputs out of `slot`. */
   finish(block: number, slot: number): void;
   /**
    * Runs block `block` on this thread, on the lane instance (an unshared memory, where staging
-   * copies are faster): its kernel call goes to the lane's exports. Returns its result. Absent:
-   * this thread runs published blocks on the shared instance instead.
+   * copies are faster). Returns its result. Absent: this thread runs published blocks on the
+   * shared instance instead.
    */
   runHere?(block: number): number;
 }
 
-const { STAGED, CLAIMED, STOP, FAILED, DONE, SLOT_WIDTH: W, MAX_ARGS, WAIT_SPIN_MS, RUNNING, GONE } = CONTROL;
+const { STAGED, CLAIMED, STOP, FAILED, DONE, WAIT_SPIN_MS, RUNNING, GONE } = CONTROL;
 
 type KernelFn = (...args: number[]) => number | undefined;
 
@@ -154,15 +163,14 @@ export class ThreadPool {
   readonly slotCount: number;
   private readonly ctl: Int32Array;
   private readonly slots: Float64Array;
+  /** Numbers per slot (see protocol.ts). */
+  private readonly width: number;
   private readonly names: string[];
   private readonly fns: KernelFn[];
+  /** Each export's index in names. */
+  private readonly indexOf = new Map<string, number>();
   private readonly handles: WorkerHandle[] = [];
   private readonly canBlock = mayBlock();
-  /** The slot a kernel call is being recorded into, or -1: kernel calls run directly. */
-  private recording = -1;
-  private recorded = false;
-  /** Whether kernel calls go to the lane instance (while job.runHere runs). */
-  private onLane = false;
   /** Absolute number of the next block (the value of STAGED and CLAIMED between calls). */
   private next = 0;
   private disposed = false;
@@ -175,19 +183,21 @@ export class ThreadPool {
    */
   constructor(
     module: WebAssembly.Module, memory: WebAssembly.Memory, exports: Record<string, unknown>, workers: number,
-    private readonly timeoutMs: number, setup: [string, number[]][] = [],
+    private readonly timeoutMs: number, setup: Setup = [],
   ) {
     this.workers = workers;
     let slots = 2;
     while (slots < 4 * (workers + 1)) slots *= 2;
     this.slotCount = slots;
-    this.ctl = new Int32Array(new SharedArrayBuffer(4 * (DONE + slots + workers)));
-    this.slots = new Float64Array(new SharedArrayBuffer(8 * W * slots));
     this.names = Object.keys(exports).filter((k) => typeof exports[k] === 'function');
     this.fns = this.names.map((k) => exports[k] as KernelFn);
+    this.names.forEach((name, i) => this.indexOf.set(name, i));
+    this.width = 2 + Math.max(0, ...this.fns.map((f) => f.length));
+    this.ctl = new Int32Array(new SharedArrayBuffer(4 * (DONE + slots + workers)));
+    this.slots = new Float64Array(new SharedArrayBuffer(8 * this.width * slots));
     const init = {
       module, memory, control: this.ctl.buffer as SharedArrayBuffer, slots: this.slots.buffer as SharedArrayBuffer,
-      slotCount: slots, names: this.names, setup,
+      slotCount: slots, width: this.width, names: this.names, setup,
     };
     // The handlers hold the control memory, not the pool, so that a dropped engine's pool can be collected.
     const ctl = this.ctl;
@@ -223,51 +233,22 @@ export class ThreadPool {
     return this.running;
   }
 
-  /**
-   * The exports seen through the pool: each kernel runs directly, except while a block is being
-   * staged, when the call is recorded into the block's slot instead (and returns 0), and while
-   * a block runs on the lane (BlockJob.runHere), when the lane instance's export runs.
-   */
-  wrap<T extends object>(exports: T, lane: T | null): T {
-    const out: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(exports)) {
-      const index = this.names.indexOf(name);
-      if (index < 0) {
-        out[name] = value;
-        continue;
-      }
-      const fn = value as KernelFn;
-      const onLane = (lane ? (lane as Record<string, unknown>)[name] : fn) as KernelFn;
-      const pool = this;
-      // `arguments` rather than rest parameters: V8 forwards it to apply without an array.
-      out[name] = function () {
-        if (pool.recording >= 0) return pool.record(index, arguments);
-        // eslint-disable-next-line prefer-rest-params
-        return (pool.onLane ? onLane : fn).apply(null, arguments as unknown as number[]);
-      };
-    }
-    return out as T;
-  }
-
-  private record(index: number, args: ArrayLike<number>): number {
-    if (this.recorded) throw new Error('xent: a threaded block makes exactly one kernel call');
-    if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call has ${args.length} arguments; a thread slot holds ${MAX_ARGS}`);
-    const o = this.recording * W;
+  /** Writes a block's call descriptor into `slot`: the export's index and its arguments. */
+  private record(slot: number, { name, args }: BlockCall): void {
+    const index = this.indexOf.get(name);
+    if (index === undefined) throw new Error(`xent: the shared build has no export ${name}`);
+    if (args.length !== this.fns[index].length) throw new Error(`xent: ${name} takes ${this.fns[index].length} arguments, a block gave ${args.length}`);
+    const o = slot * this.width;
     this.slots[o] = index;
-    for (let i = 0; i < MAX_ARGS; i++) this.slots[o + 1 + i] = i < args.length ? args[i] : 0;
-    this.recorded = true;
-    return 0;
+    for (let i = 0; i < args.length; i++) this.slots[o + 1 + i] = args[i];
   }
 
-  /** Runs the recorded call of the block in `slot` on this thread; returns its result. */
+  /** Runs the call descriptor in `slot` on this thread; returns its result. */
   private compute(slot: number): number {
-    const s = this.slots;
-    const o = slot * W;
-    const r = this.fns[s[o]](
-      s[o + 1], s[o + 2], s[o + 3], s[o + 4], s[o + 5], s[o + 6], s[o + 7], s[o + 8], s[o + 9],
-      s[o + 10], s[o + 11], s[o + 12], s[o + 13], s[o + 14], s[o + 15], s[o + 16], s[o + 17], s[o + 18],
-    );
-    return r === undefined ? 0 : r;
+    const o = slot * this.width;
+    const fn = this.fns[this.slots[o]];
+    const r: unknown = Reflect.apply(fn, null, this.slots.subarray(o + 1, o + 1 + fn.length));
+    return typeof r === 'number' ? r : 0;
   }
 
   /** Claims the next published block, if any, and runs it here. */
@@ -275,7 +256,7 @@ export class ThreadPool {
     const c = Atomics.load(this.ctl, CLAIMED);
     if (((stagedUpTo - c) | 0) <= 0 || Atomics.compareExchange(this.ctl, CLAIMED, c, (c + 1) | 0) !== c) return false;
     const slot = c & (this.slotCount - 1);
-    this.slots[slot * W + W - 1] = this.compute(slot);
+    this.slots[(slot + 1) * this.width - 1] = this.compute(slot);
     Atomics.store(this.ctl, DONE + slot, (c + 1) | 0);
     return true;
   }
@@ -324,7 +305,7 @@ export class ThreadPool {
       while (assigned < blocks || finished < published.length) {
         const bf = (first + finished) | 0;
         if (finished < published.length && Atomics.load(ctl, DONE + (bf & mask)) === ((bf + 1) | 0)) {
-          results[published[finished]] = this.slots[(bf & mask) * W + W - 1];
+          results[published[finished]] = this.slots[((bf & mask) + 1) * this.width - 1];
           job.finish(published[finished], bf & mask);
           finished++;
           continue;
@@ -333,26 +314,14 @@ export class ThreadPool {
         const unclaimed = (first + pub - Atomics.load(ctl, CLAIMED)) | 0;
         if (assigned < blocks && pub - finished < this.slotCount && unclaimed <= ahead) {
           const slot = (first + pub) & mask;
-          this.recording = slot;
-          this.recorded = false;
-          try {
-            job.stage(assigned, slot);
-          } finally {
-            this.recording = -1;
-          }
-          if (!this.recorded) throw new Error('xent: a threaded block made no kernel call');
+          this.record(slot, job.stage(assigned, slot));
           published.push(assigned++);
           Atomics.store(ctl, STAGED, (first + pub + 1) | 0);
           if (this.workers > 0) Atomics.notify(ctl, STAGED);
           continue;
         }
         if (assigned < blocks && job.runHere) {
-          this.onLane = true;
-          try {
-            results[assigned] = job.runHere(assigned);
-          } finally {
-            this.onLane = false;
-          }
+          results[assigned] = job.runHere(assigned);
           assigned++;
           continue;
         }

@@ -9,6 +9,7 @@
  * bytes are the same, so a worker that instantiates while the calling thread computes changes
  * nothing it reads.
  */
+import { type WasmVariant, bytesFor } from '../wasm/module.js';
 
 /** Reads an unsigned LEB128 at `p`; returns the value and the next position. */
 function readLeb(bytes: Uint8Array, p: number): [number, number] {
@@ -112,4 +113,16 @@ export function createSharedMemory(): WebAssembly.Memory {
     }
   }
   throw new RangeError(`xent: cannot create a shared WebAssembly memory of up to 1 GiB for threads: ${String(error)}`);
+}
+
+const sharedModules = new Map<WasmVariant, WebAssembly.Module>();
+
+/** The variant with its memory import made shared, compiled once. */
+export function sharedModuleFor(variant: WasmVariant): WebAssembly.Module {
+  let mod = sharedModules.get(variant);
+  if (!mod) {
+    mod = new WebAssembly.Module(withSharedMemory(bytesFor(variant), MAX_PAGES));
+    sharedModules.set(variant, mod);
+  }
+  return mod;
 }

@@ -10,57 +10,82 @@
  *
  * The split is by size only, so a given call always runs the same way, and a threaded result
  * depends on the blocks (THREAD_TUNING.blockElements), never on which thread ran which block.
+ * Both are routed by the kernel's operands (src/kernels/kernel.ts), whatever the kernel.
  */
-import type {
-  ArrayPool, DenseArgs, ExpScaleArgs, FloatArray, ProbArgs, RowStateArgs, RowwiseArgs, SigmoidArgs, SigmoidFocalArgs, SparseArgs,
-} from '../kernels.js';
-import type { WasmKernels } from '../backends/wasm.js';
+import { type ArrayPool, type Kernel, type KernelArgs, isOperand } from '../kernels/kernel.js';
+import { ArraysOf, type Setup, WasmKernelSet, type WasmKernels } from '../wasm/kernel-set.js';
+import type { WasmVariant } from '../wasm/module.js';
+import type { StagedCall } from '../wasm/staging.js';
+import { type ThreadTuning, runOnPool } from './blocks.js';
+import { ThreadPool } from './pool.js';
+import { createSharedMemory } from './shared-module.js';
 
-/** When a call runs on threads, and how it is cut. */
-export interface ThreadTuning {
+/**
+ * Threaded instances collected without dispose(): their pools stop (the workers would otherwise
+ * sleep forever, holding their threads and the shared memory).
+ */
+const poolsOfDroppedEngines = new FinalizationRegistry<ThreadPool>((pool) => pool.dispose());
+
+/** The shared instance: on a shared memory, with worker threads running its large calls. */
+export class SharedKernelSet extends WasmKernelSet {
+  private pool: ThreadPool | null;
+
   /**
-   * Smallest call, in elements of its widest row-array (N·C for the softmax family), that runs
-   * on threads.
+   * @param lane The one-thread instance on an unshared memory where the calling thread runs
+   *   its own blocks of a staged call (copies into an unshared memory are faster).
    */
-  minElements: number;
-  /** Elements (of the widest row-array) per block of a threaded call. */
-  blockElements: number;
+  constructor(
+    variant: WasmVariant,
+    mod: WebAssembly.Module,
+    threads: number,
+    private readonly tuning: ThreadTuning,
+    private readonly lane: WasmKernelSet,
+    setup: Setup,
+  ) {
+    super(variant, mod, createSharedMemory(), setup);
+    this.pool = new ThreadPool(mod, this.memory, this.exports, threads - 1, tuning.workerTimeoutMs, setup);
+    // An engine dropped without dispose() stops its workers once collected: nothing the pool
+    // or its workers hold leads back here.
+    poolsOfDroppedEngines.register(this, this.pool, this.pool);
+  }
+
+  /** Threads calls may run on: the calling thread and the pool's workers (those not gone). */
+  get threads(): number {
+    return this.pool ? this.pool.alive + 1 : 1;
+  }
+
   /**
-   * How long the calling thread waits for a block a worker holds (plus 1 µs per element of the
-   * block) before it takes the worker for gone, fails the call and stops the workers.
+   * Resolves once the workers run (calls before then are correct, only less parallel). If none
+   * could start (a Content-Security-Policy without `worker-src blob:`, say), the engine drops
+   * them and runs on one thread: `threads` is then 1.
    */
-  workerTimeoutMs: number;
-}
+  async ready(): Promise<void> {
+    if (this.pool && (await this.pool.ready()) === 0) this.dispose();
+  }
 
-// Measured on a 2-core VM (`npx tsx bench/threads.ts`, with and without --gap): a worker asleep
-// between calls takes 40-300 µs to wake there. At 256x1000 (2.4·10^5 logits, ~0.2 ms) two
-// threads win 1.3x back to back and tie (0.99-1.08x) when each call follows 5 ms of other work;
-// at 384x1000 they win 1.24x even then. So calls from 2^18 logits run on threads. A block of
-// 2^16 logits (256 KiB of f32) costs a few µs to stage, record and claim against ~40 µs of
-// kernel.
-/** The tuning of every threaded engine (tests cut calls finer). */
-// A block takes microseconds to milliseconds; a worker preempted on a busy machine is back within
-// tens of milliseconds. Two seconds only ever expire for a worker that is gone.
-export const THREAD_TUNING: ThreadTuning = { minElements: 1 << 18, blockElements: 1 << 16, workerTimeoutMs: 2000 };
+  /** Stops the workers; later calls run on the calling thread. */
+  dispose(): void {
+    if (this.pool) poolsOfDroppedEngines.unregister(this.pool);
+    this.pool?.dispose();
+    this.pool = null;
+  }
 
-/** The shared instance: a WasmKernels with a pool, that can tell the arrays in its memory. */
-export interface SharedWasmKernels extends WasmKernels {
-  readonly threads: number;
-  /** Whether `array` lives in this instance's memory (so a call with it must run here). */
-  holds(array: ArrayBufferView): boolean;
-  /** Whether any array handed out by allocF32 / allocF64 is live. */
-  readonly hasArrays: boolean;
-  ready(): Promise<void>;
-  dispose(): void;
+  protected override runOnThreads<A extends KernelArgs>(kernel: Kernel<A>, a: A, call: StagedCall): number | null {
+    const pool = this.pool;
+    if (!pool || call.n * call.c < this.tuning.minElements || pool.running === 0) return null;
+    return runOnPool(pool, this.mem, this.tuning, call, kernel, a, this.lane);
+  }
 }
 
 /** Routes each call to the shared (threaded) or the local instance. */
-export class ThreadedKernels implements WasmKernels {
+export class ThreadedKernels extends ArraysOf implements WasmKernels {
   constructor(
     private readonly local: WasmKernels,
-    private readonly shared: SharedWasmKernels,
+    private readonly shared: SharedKernelSet,
     private readonly tuning: ThreadTuning,
-  ) {}
+  ) {
+    super();
+  }
 
   get name() {
     return this.shared.name;
@@ -75,7 +100,7 @@ export class ThreadedKernels implements WasmKernels {
   }
 
   get arrays(): ArrayPool {
-    return this.shared;
+    return this.shared.arrays;
   }
 
   ready(): Promise<void> {
@@ -86,103 +111,20 @@ export class ThreadedKernels implements WasmKernels {
     this.shared.dispose();
   }
 
-  /** The instance for a call on [n, c] arrays: shared if large or if any array lives there. */
-  private pick(a: { n: number; c: number }): WasmKernels {
+  run<A extends KernelArgs>(kernel: Kernel<A>, a: A): number {
+    return this.pick(kernel, a).run(kernel, a);
+  }
+
+  /** The instance for a call: shared if large or if any of its arrays lives there. */
+  private pick<A extends KernelArgs>(kernel: Kernel<A>, a: A): WasmKernels {
     if (a.n * a.c >= this.tuning.minElements) return this.shared;
-    if (!this.shared.hasArrays) return this.local;
-    const args = a as unknown as Record<string, unknown>;
-    for (const key in args) {
-      const v = args[key];
+    if (!this.shared.mem.hasArrays) return this.local;
+    for (const p of kernel.params) {
+      if (!isOperand(p)) continue;
+      const v = a[p.arg];
       // An array of the shared memory is a view of a SharedArrayBuffer (growth detaches none).
-      if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer && this.shared.holds(v)) return this.shared;
+      if (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer && this.shared.mem.holds(v)) return this.shared;
     }
     return this.local;
-  }
-
-  sparse(a: SparseArgs): number {
-    return this.pick(a).sparse(a);
-  }
-
-  dense(a: DenseArgs): number {
-    return this.pick(a).dense(a);
-  }
-
-  sigmoid(a: SigmoidArgs): number {
-    return this.pick(a).sigmoid(a);
-  }
-
-  sigmoidFocal(a: SigmoidFocalArgs): number {
-    return this.pick(a).sigmoidFocal(a);
-  }
-
-  crossEntropy(a: ProbArgs): number {
-    return this.pick(a).crossEntropy(a);
-  }
-
-  entropy(a: ProbArgs): number {
-    return this.pick(a).entropy(a);
-  }
-
-  klDivergence(a: ProbArgs): number {
-    return this.pick(a).klDivergence(a);
-  }
-
-  softmax(a: RowwiseArgs): void {
-    this.pick(a).softmax(a);
-  }
-
-  logSoftmax(a: RowwiseArgs): void {
-    this.pick(a).logSoftmax(a);
-  }
-
-  rowStates(a: RowStateArgs): void {
-    this.pick(a).rowStates(a);
-  }
-
-  expScale(a: ExpScaleArgs): void {
-    this.pick(a).expScale(a);
-  }
-
-  expF32(x: Float32Array, out: Float32Array): void {
-    const args = { n: x.length, c: 1, x, out };
-    this.pick(args).expF32(x, out);
-  }
-
-  tanhF32(x: Float32Array, out: Float32Array): void {
-    const args = { n: x.length, c: 1, x, out };
-    this.pick(args).tanhF32(x, out);
-  }
-
-  sumF32(x: Float32Array): number {
-    const args = { n: x.length, c: 1, x };
-    return this.pick(args).sumF32(x);
-  }
-
-  allocF32(length: number): Float32Array {
-    return this.shared.allocF32(length);
-  }
-
-  allocF64(length: number): Float64Array {
-    return this.shared.allocF64(length);
-  }
-
-  view<T extends FloatArray>(array: T): T {
-    return this.shared.view(array);
-  }
-
-  owns(array: ArrayBufferView): boolean {
-    return this.shared.owns(array);
-  }
-
-  misuse(array: ArrayBufferView): string | null {
-    return this.shared.misuse(array);
-  }
-
-  get handedOut(): boolean {
-    return this.shared.handedOut;
-  }
-
-  free(array: FloatArray): void {
-    this.shared.free(array);
   }
 }

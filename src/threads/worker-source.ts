@@ -6,9 +6,9 @@
  *
  * The worker instantiates the kernels on the shared memory, marks itself running, then loops:
  * claim the next published block (compare-exchange on CLAIMED while CLAIMED < STAGED), call the
- * recorded export with the recorded arguments, store the result in the block's slot, mark the
- * slot done and notify; with nothing to claim it spins for SPIN_MS, then sleeps in Atomics.wait
- * on STAGED.
+ * export its slot names with the arguments the slot holds, store the result in the slot, mark
+ * the slot done and notify; with nothing to claim it spins for SPIN_MS, then sleeps in
+ * Atomics.wait on STAGED.
  */
 import { CONTROL } from './protocol.js';
 
@@ -23,7 +23,7 @@ export const WORKER_SOURCE = `'use strict';
     var ctl = new Int32Array(d.control);
     var slots = new Float64Array(d.slots);
     var mask = d.slotCount - 1;
-    var W = C.SLOT_WIDTH;
+    var W = d.width;
     var state = C.DONE + d.slotCount + d.index;
     var idle = 0;
     var idleSince = 0;
@@ -52,9 +52,8 @@ export const WORKER_SOURCE = `'use strict';
         var o = slot * W;
         var r;
         try {
-          r = fns[slots[o]](slots[o + 1], slots[o + 2], slots[o + 3], slots[o + 4], slots[o + 5], slots[o + 6],
-            slots[o + 7], slots[o + 8], slots[o + 9], slots[o + 10], slots[o + 11], slots[o + 12], slots[o + 13],
-            slots[o + 14], slots[o + 15], slots[o + 16], slots[o + 17], slots[o + 18]);
+          var fn = fns[slots[o]];
+          r = fn.apply(null, slots.subarray(o + 1, o + 1 + fn.length));
         } catch (e) {
           r = NaN;
           Atomics.store(ctl, C.FAILED, 1);

@@ -8,6 +8,7 @@
  */
 import { mergeRowStates, type Engine, type MergedRowStates, type RowStates } from '../../src/index.js';
 import { viewOf } from '../arrays.js';
+import { untyped } from '../backends.js';
 import {
   refCrossEntropy,
   refEntropy,
@@ -232,7 +233,7 @@ function options(o: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-const callMethod = (method: string) => (engine: Engine, args: unknown[]) => (engine as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args);
+const callMethod = (method: string) => (engine: Engine, args: unknown[]): unknown => untyped(engine)[method](...args);
 
 // ---- the sparse family: softmaxCrossEntropy, softmaxFocalLoss, Partial, shards -----------------
 

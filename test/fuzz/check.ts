@@ -5,6 +5,7 @@
  * error. A call must not write outside its outputs (guards around views, every input as it was).
  */
 import type { Engine } from '../../src/index.js';
+import { isNumbers } from '../arrays.js';
 import type { Expected, FloatArray, FuzzCase, Tol } from './cases.js';
 import type { Draw } from './draw.js';
 
@@ -272,8 +273,8 @@ export function compareWithReference(k: FuzzCase, got: unknown, want: Expected, 
     if (keys !== wanted) return [`${path}: fields { ${keys} }, expected { ${wanted} }`];
     return Object.entries(want.fields).flatMap(([key, e]) => compareWithReference(k, (got as Record<string, unknown>)[key], e, ran, `${path}.${key}`));
   }
-  if (!ArrayBuffer.isView(got) || got.constructor.name !== want.type) return [`${path}: expected a ${want.type}, got ${describe(got)}`];
-  const g = got as unknown as ArrayLike<number>;
+  if (!isNumbers(got) || got.constructor.name !== want.type) return [`${path}: expected a ${want.type}, got ${describe(got)}`];
+  const g = got;
   if (g.length !== want.want.length) return [`${path}: length ${g.length}, expected ${want.want.length}`];
   const problems: string[] = [];
   if (want.output !== undefined && !ran.is(got, k.outputs[want.output])) problems.push(`${path}: is not the array passed as the output`);
@@ -295,10 +296,10 @@ export function compareWithPeer(got: unknown, peer: unknown, path = 'result'): s
     if (typeof got !== 'number') return `${path}: ${describe(got)} here, a number on the peer`;
     return Number.isFinite(peer) && Number.isFinite(got) ? null : Object.is(got, peer) ? null : `${path}: ${got} here, ${peer} on the peer`;
   }
-  if (ArrayBuffer.isView(peer)) {
-    if (!ArrayBuffer.isView(got) || got.constructor !== peer.constructor) return `${path}: ${describe(got)} here, a ${peer.constructor.name} on the peer`;
-    const a = got as unknown as ArrayLike<number>;
-    const b = peer as unknown as ArrayLike<number>;
+  if (isNumbers(peer)) {
+    if (!isNumbers(got) || got.constructor !== peer.constructor) return `${path}: ${describe(got)} here, a ${peer.constructor.name} on the peer`;
+    const a = got;
+    const b = peer;
     if (a.length !== b.length) return `${path}: length ${a.length} here, ${b.length} on the peer`;
     for (let i = 0; i < b.length; i++) {
       if ((Number.isFinite(a[i]) && Number.isFinite(b[i])) || Object.is(a[i], b[i])) continue;
@@ -322,7 +323,7 @@ export function compareWithPeer(got: unknown, peer: unknown, path = 'result'): s
 
 export function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  if (isNumbers(v)) return `a ${v.constructor.name}(${v.length})`;
   if (Array.isArray(v)) return `an array(${v.length})`;
   if (typeof v === 'object') return `an object { ${Object.keys(v).join(', ')} }`;
   return typeof v === 'string' ? `'${v}'` : String(v);

@@ -3,6 +3,7 @@
  * engine must throw the same TypeError or RangeError (same message) before any work, leave
  * every input as it was, and then run the valid case right.
  */
+import { isNumbers } from '../arrays.js';
 import type { Draw } from './draw.js';
 import type { FloatArray, FuzzCase, Method } from './cases.js';
 
@@ -48,7 +49,7 @@ function set(opts: Record<string, unknown>, key: string, value: unknown): string
 function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  if (isNumbers(v)) return `a ${v.constructor.name}(${v.length})`;
   if (v !== null && typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

@@ -66,7 +66,7 @@ async function runApp(dir: string): Promise<Record<string, unknown>> {
     chrome.errors.length = 0;
     await chrome.page.goto(server.url);
     await chrome.page.waitForFunction(() => 'result' in window, undefined, { timeout: 30_000 });
-    const result = (await chrome.page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result));
+    const result: Record<string, unknown> = await chrome.page.evaluate(() => Reflect.get(window, 'result'));
     expect(chrome.errors).toEqual([]);
     return result;
   } finally {

@@ -10,9 +10,12 @@
  * the first answer (bit for bit).
  */
 import { createEngine } from '../../src/index.js';
+import { XentEngine } from '../../src/engine.js';
+import { ThreadedKernels } from '../../src/threads/threaded.js';
 import { drawCase, type FuzzCase } from '../fuzz/cases.js';
 import { compareWithReference, errorText, run } from '../fuzz/check.js';
 import { Draw } from '../fuzz/draw.js';
+import { isNumbers } from '../arrays.js';
 import { rng } from '../random.js';
 
 const calls = Number(process.argv[2] ?? 100_000);
@@ -22,9 +25,9 @@ if (!gc) throw new Error('run with node --expose-gc');
 
 /** The WebAssembly memories of the engine, in bytes: its one-thread lane's and the shared one. */
 function wasmBytes(): number[] {
-  const k = (engine as unknown as { kernels: { local?: { memory: WebAssembly.Memory }; shared?: { memory: WebAssembly.Memory } } }).kernels;
-  if (!k.local || !k.shared) throw new Error('soak: the threaded engine no longer has kernels.local / kernels.shared; update wasmBytes()');
-  return [k.local.memory.buffer.byteLength, k.shared.memory.buffer.byteLength];
+  const k = engine instanceof XentEngine ? engine.kernels : null;
+  if (!(k instanceof ThreadedKernels)) throw new Error('soak: the engine is not a threaded one');
+  return [k['local'].memory.buffer.byteLength, k['shared'].memory.buffer.byteLength];
 }
 
 function measure() {
@@ -72,8 +75,8 @@ const problems: string[] = [];
 /** Whether two results are the same, bit for bit (NaN equals NaN). */
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number') return Object.is(a, b);
-  if (ArrayBuffer.isView(a)) {
-    const x = a as unknown as ArrayLike<number>;
+  if (isNumbers(a)) {
+    const x = a;
     const y = b as ArrayLike<number>;
     if (x.length !== y.length) return false;
     for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;

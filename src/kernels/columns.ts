@@ -10,7 +10,8 @@
  * The numbers are the fused kernel's to rounding (the sums are split at other places). The
  * training extras (softcap, z-loss, focal, statistics) stay on the whole-row path.
  */
-import type { FloatArray, Kernels, SparseArgs } from '../kernels.js';
+import type { FloatArray, Kernels } from './kernel.js';
+import { EXP_SCALE, ROW_STATES } from './row-states.js';
 import { type RowStates, finishShardGrad, mergeRowStates, shardGradCoefficients } from '../shards.js';
 
 /**
@@ -23,13 +24,23 @@ export const COLUMN_SPLIT = 1 << 20;
 /** Classes per column block, at most (256 KiB of f32). */
 export const COLUMN_BLOCK = 1 << 16;
 
-/** Whether a sparse call takes the column-block path: rows wider than COLUMN_SPLIT, no training extras. */
-export function byColumns(a: SparseArgs): boolean {
-  return a.c > COLUMN_SPLIT && !a.softcap && !a.zLoss && (a.focalGamma ?? -1) < 0 && !a.rowLse && !a.rowArgmax;
+/** What the column-block path reads of a sparse call (src/losses/softmax-cross-entropy.ts, SparseArgs). */
+interface WideSparseArgs {
+  logits: FloatArray;
+  labels: Int32Array;
+  n: number;
+  c: number;
+  weight: FloatArray | null;
+  ignoreIndex: number;
+  smoothing: number;
+  rowLoss: FloatArray | null;
+  grad: FloatArray | null;
+  gradScale: number;
+  rowScale: FloatArray | null;
 }
 
-/** `kernels.sparse(a)` in column blocks of at most COLUMN_BLOCK classes, one block of one row per kernel call. */
-export function sparseByColumns(kernels: Pick<Kernels, 'rowStates' | 'expScale'>, a: SparseArgs): number {
+/** The sparse kernel on `a` in column blocks of at most COLUMN_BLOCK classes, one block of one row per kernel call. */
+export function sparseByColumns(kernels: Kernels, a: WideSparseArgs): number {
   const { logits: x, n, c, weight } = a;
   const blocks = Math.ceil(c / COLUMN_BLOCK);
   const labels = new Int32Array(n);
@@ -56,7 +67,7 @@ export function sparseByColumns(kernels: Pick<Kernels, 'rowStates' | 'expScale'>
       const y = labels[r];
       if (y < 0) continue;
       if (y >= k0 && y < k1) state.target[r] = x[r * c + y];
-      kernels.rowStates({
+      kernels.run(ROW_STATES, {
         x: x.subarray(r * c + k0, r * c + k1), n: 1, c: k1 - k0, weight: w,
         max: state.max.subarray(r, r + 1), sumExp: state.sumExp.subarray(r, r + 1),
         weightedShift: state.weightedShift && state.weightedShift.subarray(r, r + 1),
@@ -77,7 +88,7 @@ export function sparseByColumns(kernels: Pick<Kernels, 'rowStates' | 'expScale'>
       for (let r = 0; r < n; r++) {
         if (labels[r] < 0) continue;
         // In place when grad is the logits: this block's states and target logits are taken.
-        kernels.expScale({
+        kernels.run(EXP_SCALE, {
           x: x.subarray(r * c + k0, r * c + k1), n: 1, c: k1 - k0,
           shift: shift.subarray(r, r + 1), alpha: alpha.subarray(r, r + 1), beta: beta.subarray(r, r + 1),
           weight: blockWeights[b], out: grad.subarray(r * c + k0, r * c + k1),
