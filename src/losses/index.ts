@@ -15,6 +15,8 @@ import sigmoidXent from './sigmoid-cross-entropy.js';
 import probability from './probabilities.js';
 import rowwise from './softmax.js';
 import shards from './shards.js';
+import causalLm from './causal-lm.js';
+import scoring from './score-tokens.js';
 
 export { softmaxCrossEntropy, softmaxCrossEntropyWithGrad, type SparseOptions } from './softmax-cross-entropy.js';
 export { softmaxCrossEntropyDense, softmaxCrossEntropyDenseWithGrad, type DenseOptions } from './softmax-cross-entropy-dense.js';
@@ -24,9 +26,12 @@ export { sigmoidCrossEntropy, sigmoidCrossEntropyWithGrad, type SigmoidOptions }
 export { crossEntropy, entropy, klDivergence, type ProbOptions } from './probabilities.js';
 export { softmax, logSoftmax, type RowwiseOptions } from './softmax.js';
 export type { PartialOptions, RowStateOptions } from './shards.js';
+export { causalLmLoss, causalLmLossWithGrad, type CausalLmOptions } from './causal-lm.js';
+export { scoreTokens, type ScoreOptions, type SequenceScores, type TokenScores } from './score-tokens.js';
+export type { MaskInput, TokenIds } from '../lm/tokens.js';
 
 /** Every loss module, in the order of the README. */
-const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, probability, rowwise, shards] as const;
+const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, probability, rowwise, shards, causalLm, scoring] as const;
 
 /** The list of losses (the registry's one internal export; its named exports are all public). */
 export default LOSSES;
