@@ -4,7 +4,7 @@
  * at a temperature other than 1. O(V) per row, no sort: the top k are kept by insertion into a
  * list of k (k is small).
  */
-import { rowArgmax, rowMax, rowSumExp } from '../backends/js.js';
+import { expNonPositive, rowArgmax, rowMax, rowSumExp } from '../backends/js.js';
 import type { FloatArray } from '../kernels/kernel.js';
 
 /** What a scoring pass computes for one row, in nats, at the call's temperature. */
@@ -48,7 +48,8 @@ export function scoreRow(
     const xj = x[off + j];
     if (want.entropy) {
       const z = xj * invT;
-      const p = Math.exp(z - lse);
+      // z − lse ≤ 0: the js kernels' exp, several times faster than Math.exp.
+      const p = expNonPositive(z - lse);
       // A -inf logit has p = 0 and adds nothing (0·-inf would be NaN).
       if (p > 0) pz += p * z;
       else if (p !== p) pz = NaN;
