@@ -12,6 +12,11 @@ test/lm-golden.test.ts. Run by `npm run golden` (scripts/golden.py calls main())
 - score.json: per-token scores from torch.log_softmax of logits / T: log p of token t from the
   logits at t - 1, entropy -sum p log p, argmax, rank (1 + #{logit > true} + #{equal logit at a
   lower id}), top-k by torch.topk (ties broken by the lower id, checked), perplexities.
+- distill.json: distillation losses from Liger-Kernel's definitions (test/transformers/test_jsd.py's
+  torch JSD; src/liger_kernel/ops/jsd.py): forward KL(P || Q) = kl_div(log Q, log P, log_target)
+  summed per row, reverse KL(Q || P), generalised JSD beta KL(P || M) + (1 - beta) KL(Q || M) with
+  M = torch.lerp(Q, P, beta); P = softmax(teacher / T), Q = softmax(student / T), times T^2;
+  'mean' over counted rows (batchmean), labels == -100 rows skipped. Gradients by autograd.
 Inputs are drawn as in scripts/golden.py (float32 values written exactly; expectations computed
 in float64 on them).
 """
@@ -258,6 +263,70 @@ def score_cases():
     return cases
 
 
+# ------------------------------------------------- distillationLoss (Liger-Kernel's definitions)
+
+def kl_rows(log_a, log_b):
+    """KL(A || B) per row: F.kl_div(log_b, log_a, reduction='none', log_target=True).sum(-1)."""
+    return F.kl_div(log_b, log_a, reduction='none', log_target=True).sum(-1)
+
+
+def distill_rows(s, t, kind, beta, temp):
+    log_q = torch.log_softmax(s / temp, -1)
+    log_p = torch.log_softmax(t / temp, -1)
+    if kind == 'forward-kl' or (kind == 'jsd' and beta == 0):
+        rows = kl_rows(log_p, log_q)
+    elif kind == 'reverse-kl' or (kind == 'jsd' and beta == 1):
+        rows = kl_rows(log_q, log_p)
+    else:
+        m = torch.lerp(torch.exp(log_q), torch.exp(log_p), beta)
+        rows = beta * kl_rows(log_p, torch.log(m)) + (1 - beta) * kl_rows(log_q, torch.log(m))
+    return rows * temp * temp
+
+
+def distill_case(cases, name, dtype, n, v, opts=None, label_ignore=0, grad_output=None):
+    opts = dict(opts or {})
+    dt = G.DTYPES[dtype]
+    full = f'distill/{G.tag(dtype)}/{name}'
+    g = G.rng(full)
+    s = G.randn(g, (n, v), dt, 2.0)
+    t = G.randn(g, (n, v), dt, 2.5)
+    labels = None
+    if label_ignore:
+        labels = torch.randint(0, v, (n,), generator=g)
+        labels[torch.rand((n,), generator=g) < label_ignore] = -100
+    sd = s.to(F64).requires_grad_(True)
+    rows = distill_rows(sd, t.to(F64), opts.get('kind', 'forward-kl'), opts.get('beta', 0.5), opts.get('temperature', 1.0))
+    keep = torch.ones(n, dtype=torch.bool) if labels is None else labels != -100
+    rows = torch.where(keep, rows, torch.zeros_like(rows))
+    red = opts.get('reduction', 'mean')
+    loss = rows if red == 'none' else rows.sum() if red == 'sum' else rows.sum() / keep.sum()
+    gout = torch.ones_like(loss) if grad_output is None else G.randn(g, loss.shape, dt).to(F64)
+    loss.backward(gout)
+    case = {'name': full, 'dtype': dtype, 'classes': v, 'student': G.enc_input(s, dtype), 'teacher': G.enc_input(t, dtype), 'opts': opts}
+    if labels is not None:
+        case['labels'] = labels.tolist()
+    if grad_output is not None:
+        case['gradOutput'] = G.enc_input(gout, dtype)
+    case['want'] = {'loss': G.enc_output(loss.detach(), dtype), 'grad': G.enc_output(sd.grad.reshape(-1), dtype)}
+    cases.append(case)
+
+
+def distill_cases():
+    cases = []
+    for dtype in G.DTYPES:
+        distill_case(cases, 'forward kl', dtype, 5, 9)
+        distill_case(cases, 'reverse kl', dtype, 5, 9, {'kind': 'reverse-kl'})
+        distill_case(cases, 'jsd', dtype, 5, 9, {'kind': 'jsd'})
+        distill_case(cases, 'jsd beta 0.2 temperature 2', dtype, 4, 11, {'kind': 'jsd', 'beta': 0.2, 'temperature': 2.0})
+        distill_case(cases, 'jsd beta 0', dtype, 3, 7, {'kind': 'jsd', 'beta': 0.0})
+        distill_case(cases, 'jsd beta 1', dtype, 3, 7, {'kind': 'jsd', 'beta': 1.0})
+        distill_case(cases, 'forward kl temperature 3 labels', dtype, 6, 8, {'temperature': 3.0}, label_ignore=0.4)
+        distill_case(cases, 'reverse kl sum', dtype, 4, 6, {'kind': 'reverse-kl', 'reduction': 'sum', 'temperature': 0.5})
+        distill_case(cases, 'jsd none', dtype, 4, 6, {'kind': 'jsd', 'reduction': 'none'}, grad_output='array')
+        distill_case(cases, 'wide vocabulary', dtype, 2, 300, {'kind': 'jsd', 'beta': 0.7}, label_ignore=0.3)
+    return cases
+
+
 def write(name, notes, cases):
     os.makedirs(OUT_DIR, exist_ok=True)
     meta = {'generator': 'scripts/golden_lm.py', 'torch': torch.__version__, 'notes': notes}
@@ -283,6 +352,11 @@ def main():
         'torch.argmax; rank = 1 + #{x > x_y} + #{x = x_y, lower id}; top k by (-logit, id), equal values to torch.topk. '
         'base 2 divides by ln 2; perplexities exp(-mean ln p).',
     ], score_cases())
+    write('distill', [
+        "Liger-Kernel's distillation losses in torch ops (see scripts/golden_lm.py): forward KL(P||Q), reverse KL(Q||P), generalised "
+        'JSD beta KL(P||M) + (1-beta) KL(Q||M), M = lerp(Q, P, beta); P = softmax(teacher/T), Q = softmax(student/T); loss times T^2; '
+        "'mean' = sum over counted rows / their number; rows with labels -100 skipped. Gradient w.r.t. the student by autograd.",
+    ], distill_cases())
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 /**
  * Golden vectors of the language-model functions (test/golden/lm/*.json, written by
  * scripts/golden_lm.py from PyTorch: Hugging Face's ForCausalLMLoss transcribed, token scores
- * from torch.log_softmax) on every engine, at the tolerances of test/golden-helpers.ts.
+ * from torch.log_softmax, Liger-Kernel's distillation losses) on every engine, at the tolerances of test/golden-helpers.ts.
  */
 /// <reference types="vite/client" />
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ interface LmCase {
   classes: number;
   logits: Num[];
   inputIds: number[];
+  student: Num[];
+  teacher: Num[];
   labels?: number[];
   attentionMask?: number[];
   weight?: Num[];
@@ -56,7 +58,7 @@ function eachClose(what: string, got: ArrayLike<number>, want: readonly Num[], d
 
 describe('golden files of the language-model functions', () => {
   it('hold float32 and float64 cases, and Hugging Face-checked ones', () => {
-    for (const name of ['causal', 'score']) {
+    for (const name of ['causal', 'score', 'distill']) {
       const dtypes = new Set(casesOf(name).map((c) => c.dtype));
       expect([...dtypes].sort(), name).toEqual(['float32', 'float64']);
     }
@@ -80,6 +82,23 @@ describe.each(BACKENDS)('language-model golden vectors on %s', (backend) => {
       if (c.gradOutput !== undefined) gradOpts.gradOutput = Array.isArray(c.gradOutput) ? floatArray(c.dtype, c.gradOutput) : c.gradOutput;
       const r = engine.causalLmLossWithGrad(logits, ids(c), gradOpts);
       problems.push(...compare(`${c.name} WithGrad loss`, r.loss, c.want.loss as Num, c.dtype, 'loss'));
+      problems.push(...compare(`${c.name} grad`, r.grad, c.want.grad as Num[], c.dtype, 'prob'));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("distillationLoss and distillationLossWithGrad match Liger-Kernel's definitions", () => {
+    const problems: string[] = [];
+    for (const c of casesOf('distill')) {
+      const s = floatArray(c.dtype, c.student);
+      const t = floatArray(c.dtype, c.teacher);
+      const opts: Record<string, unknown> = { ...c.opts, classes: c.classes };
+      if (c.labels) opts.labels = Int32Array.from(c.labels);
+      const loss = engine.distillationLoss(s, t, opts);
+      problems.push(...compare(`${c.name} loss`, loss, c.want.loss as Num | Num[], c.dtype, 'loss'));
+      if (c.gradOutput !== undefined) opts.gradOutput = floatArray(c.dtype, c.gradOutput as Num[]);
+      const r = engine.distillationLossWithGrad(s, t, opts);
+      problems.push(...compare(`${c.name} WithGrad loss`, r.loss, c.want.loss as Num | Num[], c.dtype, 'loss'));
       problems.push(...compare(`${c.name} grad`, r.grad, c.want.grad as Num[], c.dtype, 'prob'));
     }
     expect(problems).toEqual([]);

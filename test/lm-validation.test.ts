@@ -112,6 +112,28 @@ describe.each(BACKENDS)('language-model functions on %s: input checks and decisi
     expectClose(padded.perSequence.perplexity[1], alone.perplexity, 1e-6);
   });
 
+  it('distillationLoss refuses bad input, naming the argument', () => {
+    const e = untyped(engine);
+    const s = logits.subarray(0, 4 * V);
+    const t = logits.subarray(4 * V, 8 * V);
+    const cases: [unknown[], RegExp][] = [
+      [[s, t, { classes: V, kind: 'kl' }], /^distillationLoss: kind must be 'forward-kl', 'reverse-kl' or 'jsd', got 'kl'$/],
+      [[s, t, { classes: V, beta: 0.3 }], /^distillationLoss: beta applies to kind 'jsd', not 'forward-kl'$/],
+      [[s, t, { classes: V, kind: 'jsd', beta: 1.5 }], /^distillationLoss: beta must be in \[0, 1\], got 1.5$/],
+      [[s, t, { classes: V, temperature: 0 }], /^distillationLoss: temperature must be > 0, got 0$/],
+      [[s, t.subarray(1), { classes: V }], /^distillationLoss: teacherLogits has length 23, expected 24$/],
+      [[s, t, {}], /^distillationLoss: options.classes is required$/],
+      [[s, t, { classes: V, labels: [1, 2] }], /^distillationLoss: labels has length 2, expected 4/],
+      [[Float32Array.from(s).fill(NaN, 3, 4), t, { classes: V }], /^distillationLoss: studentLogits\[3\] = NaN is not finite/],
+      [[s, t, { classes: V, reduction: 'batchmean' }], /^distillationLoss: reduction must be 'mean', 'sum' or 'none'/],
+    ];
+    for (const [args, message] of cases) expect(() => e.distillationLoss(...args), String(message)).toThrow(message);
+    // Identical distributions cost nothing, and have a zero gradient.
+    const same = engine.distillationLossWithGrad(s, s, { classes: V, kind: 'jsd' });
+    expectClose(same.loss, 0, 0, 1e-7);
+    expectClose(same.grad, new Float32Array(s.length), 0, 1e-7);
+  });
+
   it('gives bits with base 2 and the same perplexity', () => {
     const e = engine.scoreTokens(logits, ids, base);
     const bits = engine.scoreTokens(logits, ids, { ...base, base: 2 });

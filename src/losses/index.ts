@@ -18,6 +18,7 @@ import shards from './shards.js';
 import causalLm from './causal-lm.js';
 import scoring from './score-tokens.js';
 import sampling from './sample.js';
+import distillation from './distillation.js';
 
 export { softmaxCrossEntropy, softmaxCrossEntropyWithGrad, type SparseOptions } from './softmax-cross-entropy.js';
 export { softmaxCrossEntropyDense, softmaxCrossEntropyDenseWithGrad, type DenseOptions } from './softmax-cross-entropy-dense.js';
@@ -30,10 +31,11 @@ export type { PartialOptions, RowStateOptions } from './shards.js';
 export { causalLmLoss, causalLmLossWithGrad, type CausalLmOptions } from './causal-lm.js';
 export { scoreTokens, type ScoreOptions, type SequenceScores, type TokenScores } from './score-tokens.js';
 export { sample, type SampleOptions, type SampleResult } from './sample.js';
+export { distillationLoss, distillationLossWithGrad, type DistillationOptions } from './distillation.js';
 export type { MaskInput, TokenIds } from '../lm/tokens.js';
 
 /** Every loss module, in the order of the README. */
-const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, probability, rowwise, shards, causalLm, scoring, sampling] as const;
+const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, probability, rowwise, shards, causalLm, scoring, sampling, distillation] as const;
 
 /** The list of losses (the registry's one internal export; its named exports are all public). */
 export default LOSSES;
