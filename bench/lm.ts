@@ -220,11 +220,11 @@ async function main(): Promise<void> {
   const jsError = Math.abs(value('loss', 'js causal loss') / value('loss', 'causalLmLoss') - 1);
   const scoreError = Math.abs(value('score', 'scoreTokens') / value('score', 'js scores (logProbs, entropy)') - 1);
   const table = [
-    '| group | row | median | ± | samples | vs first row of group |',
+    '| group | row | median | ± | samples | throughput vs the group\'s first row |',
     '|---|---|---:|---:|---:|---:|',
     ...records.map((r) => {
       const first = records.find((q) => q.group === r.group)!;
-      const ratio = r.status === 'ok' && first.status === 'ok' ? (first.medianMs! / r.medianMs!).toFixed(2) + 'x' : '';
+      const ratio = r.status === 'ok' && first.status === 'ok' ? (first.medianMs! / r.medianMs!).toPrecision(3) + 'x' : '';
       return r.status === 'ok'
         ? `| ${r.group} | ${r.name} | ${formatTime(r.medianMs!)} | ${r.rme!.toFixed(1)}% | ${r.samples} | ${ratio} |`
         : `| ${r.group} | ${r.name} | failed: ${r.error} | | | |`;
