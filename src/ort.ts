@@ -50,11 +50,10 @@ function floats(method: string, name: string, t: unknown, rank: readonly number[
   if (type === 'float32' && data instanceof Float32Array) return { data, dims };
   if (type === 'float64' && data instanceof Float64Array) return { data, dims };
   if (type === 'float16' && ArrayBuffer.isView(data)) {
-    const half = data as unknown as ArrayLike<number>;
     const out = new Float32Array(length);
     // A Float16Array reads as numbers; a Uint16Array holds the raw bits.
-    if (data instanceof Uint16Array) for (let i = 0; i < length; i++) out[i] = halfToFloat(half[i]);
-    else for (let i = 0; i < length; i++) out[i] = half[i];
+    if (data instanceof Uint16Array) for (let i = 0; i < length; i++) out[i] = halfToFloat(data[i]);
+    else out.set(t.data as ArrayLike<number>);
     return { data: out, dims };
   }
   throw new TypeError(`${method}: ${name} must be a float32, float16 or float64 tensor, got type ${describe(type)} with ${describe(data)}`);
