@@ -167,7 +167,7 @@ describe("sample: Hugging Face's rules, worked by hand", () => {
     for (const topP of [0.3, 0.9]) {
       const want = hfDistribution(row, { topP });
       const kept = want.flatMap((p, j) => (p > 0 ? [j] : []));
-      const r = engine.sample(rows(row, 20_000), { classes: v, seed: 3, topP });
+      const r = engine.sample(rows(row, 2000), { classes: v, seed: 3, topP });
       for (const id of r.ids) expect(want[id], `id ${id}`).toBeGreaterThan(0);
       expect(new Set(r.ids).size).toBeLessThanOrEqual(kept.length);
       for (let i = 0; i < 20; i++) expectClose(r.logProbs[i], Math.log(want[r.ids[i]]), 1e-9, 1e-12);
