@@ -25,7 +25,7 @@ export const BATCH_SIZE = option('batchSize', ['batch', 'bsz', 'batchsize', 'num
 });
 
 /** The targets [B, T] in Hugging Face's layout (not shifted; -100 = not a target): an array, read with the shapes. */
-export const LABELS = option('labels', ['labels', 'targets']);
+export const LABELS = option('labels', ['targets']);
 
 /** options.attentionMask [B, T] (0 = padding): an array, read with the shapes. */
 export const ATTENTION_MASK = option('attentionMask', ['attentionmask', 'mask', 'paddingmask']);
@@ -122,7 +122,7 @@ export function shiftedTargets(src: Int32Array, mask: Uint8Array | null, shape: 
 }
 
 /** options.temperature: a finite number ≥ 0 (0 only where a method allows greedy), default 1. */
-export const TEMPERATURE = option('temperature', ['temperature', 'temp', 'tau'], (method, v) => {
+export const TEMPERATURE = option('temperature', ['temp', 'tau'], (method, v) => {
   if (v === undefined) return 1;
   if (typeof v !== 'number') throw new TypeError(`${method}: temperature must be a number, got ${describe(v)}`);
   if (!(v >= 0 && v < Infinity)) throw new RangeError(`${method}: temperature must be a finite number >= 0, got ${v}`);
