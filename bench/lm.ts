@@ -8,7 +8,9 @@
  *   the scoring loop in plain JavaScript;
  * - sample on one row of V logits with temperature 0.7, topK 50, topP 0.9 vs the path
  *   transformers.js takes (softmax in JavaScript, then a sort of the vocabulary, then top-k and
- *   the draw; it accepts top_p but never applies it, this contender applies it after the sort).
+ *   the draw; it accepts top_p but never applies it, this contender applies it after the sort);
+ * - distillationLossWithGrad (forward KL) vs softmaxCrossEntropyWithGrad on the student's logits
+ *   [N, V] (the issue's target: ≥ 0.5x; it reads two rows and writes one).
  * Every row's result is checked against the others' before it is timed.
  *
  * A script of its own, like bench/train.ts: its rows are language-model calls, not the loss
@@ -26,21 +28,27 @@ import { createEngine, type BackendName, type Engine } from '../src/index.js';
 const USAGE = `usage: npm run bench:lm -- [options]      (or: npx tsx bench/lm.ts [options])
   --shape 8x1024x32000   B x T x V of the loss and scoring rows (default 8x1024x32000)
   --vocab 50257          V of the sample rows (default 50257, GPT-2's)
+  --distill 4096x32000   N x V of the distillation rows (default 4096x32000)
+  --groups loss,grad,score,sample,distill   the groups to run (default all)
   --backend simd         the engine's backend (default: the best here)
   --time <ms>            time budget per row (default 2000)
 Writes bench/results/lm/<date>.json and latest.md (a run with other shapes: bench/results/partial/lm/).`;
+
+const GROUPS = ['loss', 'grad', 'score', 'sample', 'distill'];
 
 interface Options {
   b: number;
   t: number;
   v: number;
   vocab: number;
+  distill: { n: number; v: number };
+  groups: string[];
   backend: BackendName | 'auto';
   timeMs: number;
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const o: Options = { b: 8, t: 1024, v: 32000, vocab: 50257, backend: 'auto', timeMs: 2000 };
+  const o: Options = { b: 8, t: 1024, v: 32000, vocab: 50257, distill: { n: 4096, v: 32000 }, groups: GROUPS, backend: 'auto', timeMs: 2000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') return 'help';
@@ -50,6 +58,11 @@ function parseArgs(argv: string[]): Options | 'help' {
       if (!m) throw new Error(`--shape takes BxTxV, got ${value}`);
       [o.b, o.t, o.v] = [Number(m[1]), Number(m[2]), Number(m[3])];
     } else if (a === '--vocab') o.vocab = Number(value);
+    else if (a === '--distill') {
+      const m = /^(\d+)x(\d+)$/.exec(value);
+      if (!m) throw new Error(`--distill takes NxV, got ${value}`);
+      o.distill = { n: Number(m[1]), v: Number(m[2]) };
+    } else if (a === '--groups') o.groups = value.split(',');
     else if (a === '--backend') o.backend = value as BackendName;
     else if (a === '--time') o.timeMs = Number(value);
     else throw new Error(`unknown option ${a}`);
@@ -156,32 +169,61 @@ interface Record extends Partial<Timing> {
 
 function rowsOf(engine: Engine, o: Options): { rows: Row[]; elements: { [group: string]: number } } {
   const { b, t, v } = o;
-  const x = logitsOf(b * t * v, 7);
-  const ids = new Int32Array(b * t);
-  let s = 11;
-  for (let i = 0; i < ids.length; i++) ids[i] = (s = (s * 48271) % 2147483647) % v;
-  // The shifted labels a user builds for softmaxCrossEntropy: the next token, -100 at each last position.
-  const labels = new Int32Array(b * t);
-  for (let i = 0; i < labels.length; i++) labels[i] = (i + 1) % t === 0 ? -100 : ids[i + 1];
-  const grad = new Float32Array(x.length);
-  const lm = { classes: v, batchSize: b };
-  const row = logitsOf(o.vocab, 13);
-  let draws = 0;
-  const sampleOpts = { temperature: 0.7, topK: 50, topP: 0.9 };
-  const rows: Row[] = [
-    { group: 'loss', name: 'softmaxCrossEntropy', call: () => engine.softmaxCrossEntropy(x, labels, { classes: v }) },
-    { group: 'loss', name: 'causalLmLoss', call: () => engine.causalLmLoss(x, ids, lm) },
-    { group: 'loss', name: 'js causal loss', call: () => jsCausalLoss(x, ids, b, t, v) },
-    { group: 'grad', name: 'softmaxCrossEntropyWithGrad', call: () => engine.softmaxCrossEntropyWithGrad(x, labels, { classes: v, gradOut: grad }).loss },
-    { group: 'grad', name: 'causalLmLossWithGrad', call: () => engine.causalLmLossWithGrad(x, ids, { ...lm, gradOut: grad }).loss },
-    { group: 'score', name: 'softmaxCrossEntropy', call: () => engine.softmaxCrossEntropy(x, labels, { classes: v }) },
-    { group: 'score', name: 'scoreTokens', call: () => Math.log(engine.scoreTokens(x, ids, lm).perplexity) },
-    { group: 'score', name: 'scoreTokens entropy topK 5', call: () => Math.log(engine.scoreTokens(x, ids, { ...lm, entropy: true, topK: 5 }).perplexity) },
-    { group: 'score', name: 'js scores (logProbs, entropy)', call: () => jsScores(x, ids, b, t, v) },
-    { group: 'sample', name: 'sample', call: () => engine.sample(row, { ...sampleOpts, seed: draws++ }).ids[0] },
-    { group: 'sample', name: 'transformers.js path (js softmax + sort)', call: () => jsSample(row, 0.7, 50, 0.9, ((draws++ * 0.618034) % 1)) },
-  ];
-  return { rows, elements: { loss: b * t * v, grad: b * t * v, score: b * t * v, sample: o.vocab } };
+  const want = (g: string) => o.groups.includes(g);
+  const rows: Row[] = [];
+  if (want('loss') || want('grad') || want('score')) {
+    const x = logitsOf(b * t * v, 7);
+    const ids = new Int32Array(b * t);
+    let s = 11;
+    for (let i = 0; i < ids.length; i++) ids[i] = (s = (s * 48271) % 2147483647) % v;
+    // The shifted labels a user builds for softmaxCrossEntropy: the next token, -100 at each last position.
+    const labels = new Int32Array(b * t);
+    for (let i = 0; i < labels.length; i++) labels[i] = (i + 1) % t === 0 ? -100 : ids[i + 1];
+    const lm = { classes: v, batchSize: b };
+    if (want('loss')) {
+      rows.push(
+        { group: 'loss', name: 'softmaxCrossEntropy', call: () => engine.softmaxCrossEntropy(x, labels, { classes: v }) },
+        { group: 'loss', name: 'causalLmLoss', call: () => engine.causalLmLoss(x, ids, lm) },
+        { group: 'loss', name: 'js causal loss', call: () => jsCausalLoss(x, ids, b, t, v) },
+      );
+    }
+    if (want('grad')) {
+      const grad = new Float32Array(x.length);
+      rows.push(
+        { group: 'grad', name: 'softmaxCrossEntropyWithGrad', call: () => engine.softmaxCrossEntropyWithGrad(x, labels, { classes: v, gradOut: grad }).loss },
+        { group: 'grad', name: 'causalLmLossWithGrad', call: () => engine.causalLmLossWithGrad(x, ids, { ...lm, gradOut: grad }).loss },
+      );
+    }
+    if (want('score')) {
+      rows.push(
+        { group: 'score', name: 'softmaxCrossEntropy', call: () => engine.softmaxCrossEntropy(x, labels, { classes: v }) },
+        { group: 'score', name: 'scoreTokens', call: () => Math.log(engine.scoreTokens(x, ids, lm).perplexity) },
+        { group: 'score', name: 'scoreTokens entropy topK 5', call: () => Math.log(engine.scoreTokens(x, ids, { ...lm, entropy: true, topK: 5 }).perplexity) },
+        { group: 'score', name: 'js scores (logProbs, entropy)', call: () => jsScores(x, ids, b, t, v) },
+      );
+    }
+  }
+  if (want('sample')) {
+    const row = logitsOf(o.vocab, 13);
+    let draws = 0;
+    const sampleOpts = { temperature: 0.7, topK: 50, topP: 0.9 };
+    rows.push(
+      { group: 'sample', name: 'sample', call: () => engine.sample(row, { ...sampleOpts, seed: draws++ }).ids[0] },
+      { group: 'sample', name: 'transformers.js path (js softmax + sort)', call: () => jsSample(row, 0.7, 50, 0.9, (draws++ * 0.618034) % 1) },
+    );
+  }
+  const d = o.distill;
+  if (want('distill')) {
+    const student = logitsOf(d.n * d.v, 17);
+    const teacher = logitsOf(d.n * d.v, 19);
+    const labels = Int32Array.from({ length: d.n }, (_, i) => (i * 7919) % d.v);
+    const grad = new Float32Array(student.length);
+    rows.push(
+      { group: 'distill', name: 'softmaxCrossEntropyWithGrad', call: () => engine.softmaxCrossEntropyWithGrad(student, labels, { classes: d.v, gradOut: grad }).loss },
+      { group: 'distill', name: 'distillationLossWithGrad forward-kl', call: () => engine.distillationLossWithGrad(student, teacher, { classes: d.v, gradOut: grad }).loss as number },
+    );
+  }
+  return { rows, elements: { loss: b * t * v, grad: b * t * v, score: b * t * v, sample: o.vocab, distill: d.n * d.v } };
 }
 
 async function main(): Promise<void> {
@@ -233,7 +275,7 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n\nchecks: causalLmLoss vs softmaxCrossEntropy ${lossError.toExponential(1)}, vs js ${jsError.toExponential(1)}; scoreTokens vs js ${scoreError.toExponential(1)}`);
   const args = process.argv.slice(2).join(' ');
   const command = `npm run bench:lm${args ? ` -- ${args}` : ''}`;
-  const standard = o.b === 8 && o.t === 1024 && o.v === 32000 && o.vocab === 50257;
+  const standard = o.b === 8 && o.t === 1024 && o.v === 32000 && o.vocab === 50257 && o.distill.n === 4096 && o.distill.v === 32000 && o.groups.length === GROUPS.length;
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', standard ? '' : 'partial', 'lm');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
