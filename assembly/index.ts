@@ -2,10 +2,11 @@
 // SIMD, and relaxed SIMD, chosen in the source by the compile-time ASC_FEATURE_* constants.
 // Every export takes byte offsets into the (imported) linear memory and lengths; 0 stands for
 // an absent optional array (the adapter never places data at offset 0). Nothing allocates:
-// the adapter owns all memory above scratch_base().
+// the adapter owns all memory above scratch_base(). A kernel whose passes have second results
+// takes a last argument, its frame: scratch of its own per call and thread (frame.ts).
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
-import { f32_sum_u16_acc4 } from './reduce';
+import { f32_sum_u16_acc4 } from './sum';
 import { V_ONE, vconst } from './simd';
 import { f32_tanh_sech2, f32x4_tanh, f32x4_tanh_exp } from './tanh';
 
@@ -58,7 +59,7 @@ export function f32_tanh(x: usize, len: i32, out: usize): void {
   }
   for (; i < len; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, f32_tanh_sech2(load<f32>(x + o)));
+    store<f32>(out + o, f32_tanh_sech2(load<f32>(x + o), 0));
   }
 }
 
