@@ -15,7 +15,7 @@ import { checkProbabilities, newFloat } from '../front/operands.js';
 import { CLASSES, REDUCTION, WEIGHT, options } from '../front/options.js';
 import { reduce } from '../front/reduce.js';
 import { type FloatArray, kernel, operand, scalar } from '../kernels/kernel.js';
-import type { FloatInput, FloatOutput, GradOptions, Loss, LossWithGrad, ReduceOptions } from '../types.js';
+import type { Checked, FloatInput, GradOptions, Loss, LossWithGrad, ReduceOptions, ReducedLoss } from '../types.js';
 
 /** Options of `binaryCrossEntropy` (PyTorch `binary_cross_entropy`). */
 export interface BinaryOptions extends ReduceOptions {
@@ -92,18 +92,18 @@ function run(call: Call, rawProbs: unknown, rawTargets: unknown): Loss | LossWit
   return grad ? { loss, grad } : loss;
 }
 
-/** Binary cross-entropy on probabilities, elementwise. */
-export function lossMethod(probs: FloatInput, targets: FloatInput, opts?: BinaryOptions & { reduction?: 'mean' | 'sum' }): number;
-export function lossMethod(probs: FloatInput, targets: FloatInput, opts: BinaryOptions & { reduction: 'none' }): FloatOutput;
-export function lossMethod(probs: FloatInput, targets: FloatInput, opts?: BinaryOptions): Loss;
+/** Binary cross-entropy on probabilities, elementwise: a number, or one value per element for `reduction: 'none'`. */
+export function lossMethod<const O extends BinaryOptions = {}>(probs: FloatInput, targets: FloatInput, opts?: Checked<O, BinaryOptions>): ReducedLoss<O>;
 export function lossMethod(this: Front, probs: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('binaryCrossEntropy', BINARY_OPTIONS, opts, false), probs, targets);
 }
 
 /** Binary cross-entropy on probabilities and its gradient w.r.t. them: `{ loss, grad }`. */
-export function gradMethod(probs: FloatInput, targets: FloatInput, opts?: BinaryOptions & GradOptions & { reduction?: 'mean' | 'sum' }): LossWithGrad<number>;
-export function gradMethod(probs: FloatInput, targets: FloatInput, opts: BinaryOptions & GradOptions & { reduction: 'none' }): LossWithGrad<FloatOutput>;
-export function gradMethod(probs: FloatInput, targets: FloatInput, opts?: BinaryOptions & GradOptions): LossWithGrad;
+export function gradMethod<const O extends BinaryOptions & GradOptions = {}>(
+  probs: FloatInput,
+  targets: FloatInput,
+  opts?: Checked<O, BinaryOptions & GradOptions>,
+): LossWithGrad<ReducedLoss<O>>;
 export function gradMethod(this: Front, probs: unknown, targets: unknown, opts?: unknown): Loss | LossWithGrad {
   return run(this.begin('binaryCrossEntropyWithGrad', BINARY_OPTIONS, opts, true), probs, targets);
 }
