@@ -6,7 +6,7 @@
 // The row max of y is cap·tanh(max x/cap) (tanh is increasing), so the raw max that the
 // previous row's pass already took serves, and no pass is spent on it.
 //
-// The f32 lane sums are flushed to f64 every FLUSH elements, as in reduce.ts.
+// The f32 lane sums are flushed to f64 every FLUSH elements, as in sum.ts.
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
 import { COEF_SUM, DOT, NEXT_MAX, SECH2, SECH2_V } from './frame';
