@@ -6,48 +6,24 @@
 // The row max of y is cap·tanh(max x/cap) (tanh is increasing), so the raw max that the
 // previous row's pass already took serves, and no pass is spent on it.
 //
-// The f32 lane sums are flushed to f64 every FLUSH elements, as in reduce.ts.
+// The f32 lane sums are flushed to f64 every FLUSH elements, as in sum.ts.
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
-import { FLUSH } from './reduce';
+import { COEF_SUM, DOT, NEXT_MAX, SECH2, SECH2_V } from './frame';
+import { FLUSH } from './sum';
 import { V_ONE, hmax, hsum, madd, vconst } from './simd';
-import { SMALL, f32_tanh_sech2, f32x4_sech2, f32x4_tanh, f32x4_tanh_exp, f32x4_tanh_poly, sech2 } from './tanh';
-
-/** Σ coef_k·(y_k − my) over coef_k ≠ 0, the second result of the last f32_raddcappedexp call with `dot`. */
-export let cappedDot: f64 = 0;
-/** Σ coef_k, its third result. */
-export let cappedCoefSum: f64 = 0;
-/** Max of the c raw logits at `xn` of the last f32_raddcappedexp call that had one. */
-export let cappedNextMax: f32 = 0;
+import { SMALL, f32_tanh_sech2, f32x4_sech2, f32x4_tanh, f32x4_tanh_exp, f32x4_tanh_poly } from './tanh';
 
 /** The slot of SMALL² (see vconst): |u| < SMALL where u² < SMALL². */
 const V_SMALL2 = memory.data<f32>([SMALL * SMALL]);
 
-/**
- * f32x4_tanh_sech2_any's second result, sech² u, as the two halves of its bits: globals, which
- * are each instance's own. (Static data is not: every instance on a shared memory shares it, so
- * a threaded engine's threads overwrote each other's sech² and softcap gradients came out
- * wrong.) i64 rather than v128, which the scalar build cannot declare.
- */
-let sech2Lo: i64 = 0;
-let sech2Hi: i64 = 0;
-
-/** The sech² u that the last f32x4_tanh_sech2_any call left. */
-// @ts-ignore: decorator
-@inline
-function sech2Out(): v128 {
-  return i64x2.replace_lane(i64x2.splat(sech2Lo), 1, sech2Hi);
-}
-
-/** tanh u for any u, and sech² u in sech2Out: the out-of-line path for vectors beyond the polynomial's range. */
-function f32x4_tanh_sech2_any(vu: v128): v128 {
+/** tanh u for any u, storing sech² u at res + SECH2_V: the out-of-line path for vectors beyond the polynomial's range. */
+function f32x4_tanh_sech2_any(vu: v128, res: usize): v128 {
   const vone = vconst(V_ONE);
   const va = f32x4.abs(vu);
   const ve2 = f32x4_tanh_exp(va);
   const vr = f32x4.div(vone, f32x4.add(ve2, vone));
-  const vs = f32x4_sech2(ve2, vr);
-  sech2Lo = i64x2.extract_lane(vs, 0);
-  sech2Hi = i64x2.extract_lane(vs, 1);
+  v128.store(res, f32x4_sech2(ve2, vr), SECH2_V);
   return f32x4_tanh(vu, va, ve2, vr);
 }
 
@@ -61,7 +37,8 @@ function f32x4_tanh_sech2_any(vu: v128): v128 {
  * per 16 logits: one body keeps the modules small.
  */
 function f32_cappedpass_u16_acc4(
-  x: usize, c: i32, cap: f32, my: f32, out: usize, t: usize, w: usize, keep: f32, add: f32, xn: usize, dot: bool, stores: bool,
+  x: usize, c: i32, cap: f32, my: f32, out: usize, t: usize, w: usize, keep: f32, add: f32, xn: usize, res: usize,
+  dot: bool, stores: bool,
 ): f64 {
   const invCap: f32 = 1 / cap;
   let s: f64 = 0;
@@ -118,14 +95,14 @@ function f32_cappedpass_u16_acc4(
             vh3 = f32x4.sub(vone, f32x4.mul(vt3, vt3));
           }
         } else {
-          vt0 = f32x4_tanh_sech2_any(vu0);
-          vh0 = sech2Out();
-          vt1 = f32x4_tanh_sech2_any(vu1);
-          vh1 = sech2Out();
-          vt2 = f32x4_tanh_sech2_any(vu2);
-          vh2 = sech2Out();
-          vt3 = f32x4_tanh_sech2_any(vu3);
-          vh3 = sech2Out();
+          vt0 = f32x4_tanh_sech2_any(vu0, res);
+          vh0 = v128.load(res, SECH2_V);
+          vt1 = f32x4_tanh_sech2_any(vu1, res);
+          vh1 = v128.load(res, SECH2_V);
+          vt2 = f32x4_tanh_sech2_any(vu2, res);
+          vh2 = v128.load(res, SECH2_V);
+          vt3 = f32x4_tanh_sech2_any(vu3, res);
+          vh3 = v128.load(res, SECH2_V);
         }
         const vd0 = madd(vt0, vcap, vnegmy);
         const vd1 = madd(vt1, vcap, vnegmy);
@@ -161,11 +138,11 @@ function f32_cappedpass_u16_acc4(
       for (; i + 4 <= end; i += 4) {
         const o = <usize>i << 2;
         vm0 = f32x4.pmax(vm0, v128.load(xn + o));
-        const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
+        const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv), res);
         const vd = madd(vt, vcap, vnegmy);
         const ve = f32x4_expminusmax_p5(vd, false);
         vs0 = f32x4.add(vs0, ve);
-        if (stores) v128.store(out + o, f32x4.mul(ve, sech2Out()));
+        if (stores) v128.store(out + o, f32x4.mul(ve, v128.load(res, SECH2_V)));
         if (dot) {
           let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
           if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
@@ -181,10 +158,10 @@ function f32_cappedpass_u16_acc4(
     for (; i < end; i++) {
       const o = <usize>i << 2;
       mn = max(mn, load<f32>(xn + o));
-      const d = f32_tanh_sech2(load<f32>(x + o) * invCap) * cap - my;
+      const d = f32_tanh_sech2(load<f32>(x + o) * invCap, res) * cap - my;
       const e = f32_expminusmax_rr2_p5(d);
       s += <f64>e;
-      if (stores) store<f32>(out + o, e * sech2);
+      if (stores) store<f32>(out + o, e * load<f32>(res, SECH2));
       if (dot) {
         let coef: f32 = t ? load<f32>(t + o) * keep + add : add;
         if (w) coef *= load<f32>(w + o);
@@ -193,23 +170,25 @@ function f32_cappedpass_u16_acc4(
       }
     }
   }
-  cappedDot = sd;
-  cappedCoefSum = sw;
-  cappedNextMax = mn;
+  store<f64>(res, sd, DOT);
+  store<f64>(res, sw, COEF_SUM);
+  store<f32>(res, mn, NEXT_MAX);
   return s;
 }
 
 /**
  * Σ_k exp(y_k − my), y_k = cap·tanh(x_k/cap). With out ≠ 0, stores e_k·sech²_k to out (which
- * may be x): the gradient of a row without smoothing, before its row scale. With `dot`, sets
- * cappedDot and cappedCoefSum for coef_k = (t ? keep·t_k + add : add)·(w ? w_k : 1); a class
- * whose coef is 0 adds nothing to cappedDot (as in the uncapped passes). With xn ≠ 0, also sets
- * cappedNextMax to the max of the c raw logits at xn.
+ * may be x): the gradient of a row without smoothing, before its row scale. With `dot`, stores
+ * Σ coef_k·(y_k − my) at res + DOT and Σ coef_k at res + COEF_SUM, for coef_k = (t ? keep·t_k +
+ * add : add)·(w ? w_k : 1); a class whose coef is 0 adds nothing to the dot (as in the uncapped
+ * passes). With xn ≠ 0, also stores the max of the c raw logits at xn at res + NEXT_MAX. `res`:
+ * the caller's frame (frame.ts), also the scratch of each element's sech².
  */
 export function f32_raddcappedexp(
   x: usize, c: i32, cap: f32, my: f32, out: usize, dot: bool, t: usize, w: usize, keep: f32, add: f32, xn: usize,
+  res: usize,
 ): f64 {
-  return f32_cappedpass_u16_acc4(x, c, cap, my, out, t, w, keep, add, xn ? xn : x, dot, out != 0);
+  return f32_cappedpass_u16_acc4(x, c, cap, my, out, t, w, keep, add, xn ? xn : x, res, dot, out != 0);
 }
 
 /**
@@ -219,6 +198,7 @@ export function f32_raddcappedexp(
  */
 export function f32_vcappedgrad(
   x: usize, c: i32, cap: f32, my: f32, out: usize, alpha: f32, beta: f32, t: usize, w: usize, keep: f32, add: f32,
+  res: usize,
 ): void {
   const invCap: f32 = 1 / cap;
   let i = 0;
@@ -232,8 +212,8 @@ export function f32_vcappedgrad(
     const vadd = f32x4.splat(add);
     for (; i + 4 <= c; i += 4) {
       const o = <usize>i << 2;
-      const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv));
-      const vsech2 = sech2Out();
+      const vt = f32x4_tanh_sech2_any(f32x4.mul(v128.load(x + o), vinv), res);
+      const vsech2 = v128.load(res, SECH2_V);
       const ve = f32x4_expminusmax_p5(madd(vt, vcap, vnegmy), false);
       let vcoef = t ? madd(v128.load(t + o), vkeep, vadd) : vadd;
       if (w) vcoef = f32x4.mul(vcoef, v128.load(w + o));
@@ -243,9 +223,9 @@ export function f32_vcappedgrad(
   }
   for (; i < c; i++) {
     const o = <usize>i << 2;
-    const e = f32_expminusmax_rr2_p5(f32_tanh_sech2(load<f32>(x + o) * invCap) * cap - my);
+    const e = f32_expminusmax_rr2_p5(f32_tanh_sech2(load<f32>(x + o) * invCap, res) * cap - my);
     let coef: f32 = t ? load<f32>(t + o) * keep + add : add;
     if (w) coef *= load<f32>(w + o);
-    store<f32>(out + o, (e * alpha - coef * beta) * sech2);
+    store<f32>(out + o, (e * alpha - coef * beta) * load<f32>(res, SECH2));
   }
 }

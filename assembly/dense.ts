@@ -13,21 +13,13 @@
 // second recomputes e_k and sech²_k for the gradient; the z-loss adds 2z·lse to scale·W (see
 // sparse.ts).
 
-import { cappedCoefSum, cappedDot, cappedNextMax, f32_raddcappedexp, f32_vcappedgrad } from './capped';
+import { f32_raddcappedexp, f32_vcappedgrad } from './capped';
+import { f32_raddexpminusmax_u16_acc4, f32_raddstoreexpminusmax_u16_acc4, f64_raddstoreexpminusmax } from './exp-sum';
+import { COEF_SUM, DOT, NEXT_MAX } from './frame';
+import { f32_rmax_u16_acc4, f64_rmax } from './max';
 import { madd, hsum } from './simd';
+import { FLUSH } from './sum';
 import { f32_tanh_sech2 } from './tanh';
-import {
-  FLUSH,
-  f32_raddexpminusmax_u16_acc4,
-  f32_raddstoreexpminusmax_u16_acc4,
-  f32_rmax_u16_acc4,
-  f64_raddstoreexpminusmax,
-  f64_rmax,
-  nextRowMax,
-} from './reduce';
-
-/** W, the second result of the last f32_rdense_terms call. */
-let termsWeight: f64 = 0;
 
 /** w·t' = w·(keep·t + add) for one vector (w is 1 when not weighted). */
 // @ts-ignore: decorator
@@ -37,10 +29,10 @@ function f32x4_wt(vt: v128, vw: v128, vkeep: v128, vadd: v128, weighted: bool): 
   return weighted ? f32x4.mul(v, vw) : v;
 }
 
-/** The body of f32_rdense_terms (`weighted`: w not null); sets termsWeight. */
+/** The body of f32_rdense_terms (`weighted`: w not null). */
 // @ts-ignore: decorator
 @inline
-function f32_rdense_terms_u16(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32, weighted: bool): f64 {
+function f32_rdense_terms_u16(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32, res: usize, weighted: bool): f64 {
   let sw: f64 = 0;
   let ss: f64 = 0;
   let i = 0;
@@ -84,16 +76,18 @@ function f32_rdense_terms_u16(x: usize, t: usize, w: usize, c: i32, m: f32, keep
     sw += <f64>wt;
     if (wt != 0) ss += <f64>(wt * (load<f32>(x + o) - m));
   }
-  termsWeight = sw;
+  store<f64>(res, sw, COEF_SUM);
   return ss;
 }
 
 /**
- * S = Σ w_k·t'_k·(x_k − m), skipping w_k·t'_k = 0; sets termsWeight = Σ w_k·t'_k. The f32 lane
- * sums are flushed to f64 every FLUSH elements.
+ * S = Σ w_k·t'_k·(x_k − m), skipping w_k·t'_k = 0; stores W = Σ w_k·t'_k at res + COEF_SUM
+ * (frame.ts). The f32 lane sums are flushed to f64 every FLUSH elements.
  */
-function f32_rdense_terms(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32): f64 {
-  return w ? f32_rdense_terms_u16(x, t, w, c, m, keep, add, true) : f32_rdense_terms_u16(x, t, 0, c, m, keep, add, false);
+function f32_rdense_terms(x: usize, t: usize, w: usize, c: i32, m: f32, keep: f32, add: f32, res: usize): f64 {
+  return w
+    ? f32_rdense_terms_u16(x, t, w, c, m, keep, add, res, true)
+    : f32_rdense_terms_u16(x, t, 0, c, m, keep, add, res, false);
 }
 
 /** The body of f32_vdense_grad (`weighted`: w not null). */
@@ -145,7 +139,7 @@ function f32_vdense_grad(g: usize, t: usize, w: usize, c: i32, alpha: f32, scale
 export function f32_dense_xent(
   logits: usize, targets: usize, n: i32, c: i32, weight: usize, smoothing: f64,
   rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
-  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize, frame: usize,
 ): f64 {
   const rowBytes = <usize>c << 2;
   const keep = <f32>(1 - smoothing);
@@ -164,17 +158,15 @@ export function f32_dense_xent(
     let s: f64;
     let mm: f32 = m;
     if (capped) {
-      mm = f32_tanh_sech2(m * (1 / cap)) * cap;
-      s = f32_raddcappedexp(x, c, cap, mm, 0, true, t, weight, keep, add, xn);
-      ss = cappedDot;
-      sw = cappedCoefSum;
-      m = cappedNextMax;
+      mm = f32_tanh_sech2(m * (1 / cap), 0) * cap;
+      s = f32_raddcappedexp(x, c, cap, mm, 0, true, t, weight, keep, add, xn, frame);
+      ss = load<f64>(frame, DOT);
     } else {
-      ss = f32_rdense_terms(x, t, weight, c, m, keep, add);
-      sw = termsWeight;
-      s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, 0, 0) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
-      m = nextRowMax;
+      ss = f32_rdense_terms(x, t, weight, c, m, keep, add, frame);
+      s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, frame, 0, 0) : f32_raddexpminusmax_u16_acc4(x, c, m, xn, frame);
     }
+    sw = load<f64>(frame, COEF_SUM);
+    m = load<f32>(frame, NEXT_MAX);
     const ls = Math.log(s);
     const loss = sw == 0 ? 0 : sw * ls - ss;
     if (rowLse) store<f32>(rowLse + (<usize>r << 2), <f32>(<f64>mm + ls));
@@ -184,7 +176,7 @@ export function f32_dense_xent(
       const scale = rowScale ? <f64>load<f32>(rowScale + (<usize>r << 2)) : gradScale;
       const zScale = rowScale ? scale : zGradScale;
       const alpha = <f32>((scale * sw + (zLoss > 0 ? 2 * zLoss * (<f64>mm + ls) * zScale : 0)) / s);
-      if (capped) f32_vcappedgrad(x, c, cap, mm, g, alpha, <f32>scale, t, weight, keep, add);
+      if (capped) f32_vcappedgrad(x, c, cap, mm, g, alpha, <f32>scale, t, weight, keep, add, frame);
       else f32_vdense_grad(g, t, weight, c, alpha, <f32>scale, keep, add);
     }
   }
@@ -195,7 +187,7 @@ export function f32_dense_xent(
 export function f64_dense_xent(
   logits: usize, targets: usize, n: i32, c: i32, weight: usize, smoothing: f64,
   rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
-  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, rowLse: usize, _frame: usize,
 ): f64 {
   const rowBytes = <usize>c << 3;
   const keep = 1 - smoothing;

@@ -13,7 +13,7 @@
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
 import { f32x4_log, f32x4_log1p_unit } from './log';
-import { FLUSH } from './reduce';
+import { FLUSH } from './sum';
 import { V_MINUS_INF, V_NAN, V_ONE, hsum, vconst } from './simd';
 
 /** q^γ by the kind of γ: 0 → 1, 1 → q, 2 → q², else exp(γ·log q) (0 at q = 0). */

@@ -1,23 +1,18 @@
 // xent's WebAssembly kernels. One source, three builds (scripts/build-wasm.mjs): no SIMD,
 // SIMD, and relaxed SIMD, chosen in the source by the compile-time ASC_FEATURE_* constants.
+// The module's exports are those of the entry files asconfig.json lists: this one (settings,
+// the scratch base, diagnostics) and one file per loss family, which exports its kernels and
+// nothing else (a new loss is its file and its line there, with no line here).
 // Every export takes byte offsets into the (imported) linear memory and lengths; 0 stands for
 // an absent optional array (the adapter never places data at offset 0). Nothing allocates:
-// the adapter owns all memory above scratch_base().
+// the adapter owns all memory above scratch_base(). A kernel whose passes have second results
+// takes a last argument, its frame: scratch of its own per call and thread (frame.ts).
 
 import { f32_exp_rr2_p5, f32x4_exp_rr2_p5 } from './exp';
-import { f32_sum_u16_acc4 } from './reduce';
+import { f32_sum_u16_acc4 } from './sum';
 import { V_ONE, vconst } from './simd';
 import { f32_tanh_sech2, f32x4_tanh, f32x4_tanh_exp } from './tanh';
 
-export { f32_sparse_xent, f64_sparse_xent } from './sparse';
-export { f32_dense_xent, f64_dense_xent } from './dense';
-export { f32_sigmoid_xent, f64_sigmoid_xent } from './sigmoid';
-export { f32_sigmoid_focal, f64_sigmoid_focal } from './focal';
-export {
-  f32_cross_entropy, f32_entropy, f32_kl_div, f64_cross_entropy, f64_entropy, f64_kl_div,
-} from './prob';
-export { f32_softmax, f32_log_softmax, f64_softmax, f64_log_softmax } from './rowwise';
-export { f32_row_states, f64_row_states, f32_row_expscale, f64_row_expscale } from './rowstate';
 // The adapter's verdict on relaxed_madd (fused or not), which the relaxed build's softmax passes
 // need for their fastest accurate exp; until it is set they compute what the SIMD build does.
 export { set_fused_madd } from './exp';
@@ -58,7 +53,7 @@ export function f32_tanh(x: usize, len: i32, out: usize): void {
   }
   for (; i < len; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, f32_tanh_sech2(load<f32>(x + o)));
+    store<f32>(out + o, f32_tanh_sech2(load<f32>(x + o), 0));
   }
 }
 

@@ -3,7 +3,7 @@
 // even for q = 0), never computed as 0·(-inf).
 
 import { f32x4_log } from './log';
-import { FLUSH } from './reduce';
+import { FLUSH } from './sum';
 import { hsum } from './simd';
 
 // @ts-ignore: decorator

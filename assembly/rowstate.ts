@@ -10,18 +10,11 @@
 // the sum NaN. Per-row outputs are f64 whatever the logits' type: a max
 // of f32 logits is exact in f64, and sums are taken in f64 anyway.
 
-import {
-  f32_raddexpminusmax_u16_acc4,
-  f32_raddstoreexpminusmax_u16_acc4,
-  f32_rdotminusmax,
-  f32_rmax_u16_acc4,
-  f32_vscalesub,
-  f64_raddstoreexpminusmax,
-  f64_rdotminusmax,
-  f64_rmax,
-  f64_vscalesub,
-  nextRowMax,
-} from './reduce';
+import { f32_rdotminusmax, f64_rdotminusmax } from './dot';
+import { f32_raddexpminusmax_u16_acc4, f32_raddstoreexpminusmax_u16_acc4, f64_raddstoreexpminusmax } from './exp-sum';
+import { NEXT_MAX } from './frame';
+import { f32_rmax_u16_acc4, f64_rmax } from './max';
+import { f32_vscalesub, f64_vscalesub } from './scale';
 
 /** NaN if the row holds a NaN, else 0: the exp sum of a row whose max is -inf. */
 function f32_nan_or_zero(x: usize, c: i32): f64 {
@@ -44,9 +37,11 @@ function f64_nan_or_zero(x: usize, c: i32): f64 {
  * For n rows of c logits (f32): max[r] = max_k x_k, sumExp[r] = Σ_k exp(x_k − max[r]) and, when
  * wdot is not 0, wdot[r] = Σ_k w_k·(x_k − max[r]) (w 0: all ones). Outputs are f64 arrays.
  */
-export function f32_row_states(x: usize, n: i32, c: i32, w: usize, outMax: usize, outSum: usize, wdot: usize): void {
+export function f32_row_states(
+  x: usize, n: i32, c: i32, w: usize, outMax: usize, outSum: usize, wdot: usize, frame: usize,
+): void {
   const rowBytes = <usize>c << 2;
-  // Each row's exp pass takes the next row's max (nextRowMax), as in the whole-row losses.
+  // Each row's exp pass takes the next row's max (into the frame), as in the whole-row losses.
   let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
@@ -59,14 +54,16 @@ export function f32_row_states(x: usize, n: i32, c: i32, w: usize, outMax: usize
       m = xn ? f32_rmax_u16_acc4(xn, c) : 0;
       continue;
     }
-    store<f64>(outSum + o, f32_raddexpminusmax_u16_acc4(xr, c, m, xn));
+    store<f64>(outSum + o, f32_raddexpminusmax_u16_acc4(xr, c, m, xn, frame));
     if (wdot) store<f64>(wdot + o, f32_rdotminusmax(xr, w, c, m));
-    m = nextRowMax;
+    m = load<f32>(frame, NEXT_MAX);
   }
 }
 
 /** f64 twin of f32_row_states. */
-export function f64_row_states(x: usize, n: i32, c: i32, w: usize, outMax: usize, outSum: usize, wdot: usize): void {
+export function f64_row_states(
+  x: usize, n: i32, c: i32, w: usize, outMax: usize, outSum: usize, wdot: usize, _frame: usize,
+): void {
   const rowBytes = <usize>c << 3;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
@@ -89,7 +86,7 @@ export function f64_row_states(x: usize, n: i32, c: i32, w: usize, outMax: usize
  * shift, alpha and beta are f64 arrays. out may be x itself.
  */
 export function f32_row_expscale(
-  x: usize, n: i32, c: i32, shift: usize, alpha: usize, beta: usize, w: usize, out: usize,
+  x: usize, n: i32, c: i32, shift: usize, alpha: usize, beta: usize, w: usize, out: usize, frame: usize,
 ): void {
   const rowBytes = <usize>c << 2;
   for (let r = 0; r < n; r++) {
@@ -97,14 +94,14 @@ export function f32_row_expscale(
     const yr = out + <usize>r * rowBytes;
     const o = <usize>r << 3;
     // The next row's max is not needed, but its loads bring the row in while this one computes.
-    f32_raddstoreexpminusmax_u16_acc4(xr, c, <f32>load<f64>(shift + o), yr, r + 1 < n ? xr + rowBytes : 0, 0, 0);
+    f32_raddstoreexpminusmax_u16_acc4(xr, c, <f32>load<f64>(shift + o), yr, r + 1 < n ? xr + rowBytes : 0, frame, 0, 0);
     f32_vscalesub(yr, c, <f32>load<f64>(alpha + o), <f32>load<f64>(beta + o), w);
   }
 }
 
 /** f64 twin of f32_row_expscale. */
 export function f64_row_expscale(
-  x: usize, n: i32, c: i32, shift: usize, alpha: usize, beta: usize, w: usize, out: usize,
+  x: usize, n: i32, c: i32, shift: usize, alpha: usize, beta: usize, w: usize, out: usize, _frame: usize,
 ): void {
   const rowBytes = <usize>c << 3;
   for (let r = 0; r < n; r++) {

@@ -3,26 +3,20 @@
 // subtracting m first so large logits keep their low bits. The exp pass of a row also takes
 // the max of the next row.
 
-import {
-  f32_raddexpminusmax_u16_acc4,
-  f32_raddstoreexpminusmax_u16_acc4,
-  f32_rmax_u16_acc4,
-  f32_vscalesub,
-  f64_raddstoreexpminusmax,
-  f64_rmax,
-  f64_vscalesub,
-  nextRowMax,
-} from './reduce';
+import { f32_raddexpminusmax_u16_acc4, f32_raddstoreexpminusmax_u16_acc4, f64_raddstoreexpminusmax } from './exp-sum';
+import { NEXT_MAX } from './frame';
+import { f32_rmax_u16_acc4, f64_rmax } from './max';
+import { f32_vscalesub, f64_vscalesub } from './scale';
 
 /** Row-wise softmax of n rows of c (f32). */
-export function f32_softmax(x: usize, n: i32, c: i32, out: usize): void {
+export function f32_softmax(x: usize, n: i32, c: i32, out: usize, frame: usize): void {
   const rowBytes = <usize>c << 2;
   let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
     const yr = out + <usize>r * rowBytes;
-    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, m, yr, r + 1 < n ? xr + rowBytes : 0, 0, 0);
-    m = nextRowMax;
+    const s = f32_raddstoreexpminusmax_u16_acc4(xr, c, m, yr, r + 1 < n ? xr + rowBytes : 0, frame, 0, 0);
+    m = load<f32>(frame, NEXT_MAX);
     f32_vscalesub(yr, c, <f32>(1 / s), 0, 0);
   }
 }
@@ -56,19 +50,19 @@ function f32_vsubsub(x: usize, c: i32, m: f32, l: f32, out: usize): void {
 }
 
 /** Row-wise log-softmax of n rows of c (f32). */
-export function f32_log_softmax(x: usize, n: i32, c: i32, out: usize): void {
+export function f32_log_softmax(x: usize, n: i32, c: i32, out: usize, frame: usize): void {
   const rowBytes = <usize>c << 2;
   let m = n > 0 ? f32_rmax_u16_acc4(x, c) : 0;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
-    const l = <f32>Math.log(f32_raddexpminusmax_u16_acc4(xr, c, m, r + 1 < n ? xr + rowBytes : 0));
+    const l = <f32>Math.log(f32_raddexpminusmax_u16_acc4(xr, c, m, r + 1 < n ? xr + rowBytes : 0, frame));
     f32_vsubsub(xr, c, m, l, out + <usize>r * rowBytes);
-    m = nextRowMax;
+    m = load<f32>(frame, NEXT_MAX);
   }
 }
 
 /** f64 twin of f32_softmax. */
-export function f64_softmax(x: usize, n: i32, c: i32, out: usize): void {
+export function f64_softmax(x: usize, n: i32, c: i32, out: usize, _frame: usize): void {
   const rowBytes = <usize>c << 3;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;
@@ -79,7 +73,7 @@ export function f64_softmax(x: usize, n: i32, c: i32, out: usize): void {
 }
 
 /** f64 twin of f32_log_softmax. */
-export function f64_log_softmax(x: usize, n: i32, c: i32, out: usize): void {
+export function f64_log_softmax(x: usize, n: i32, c: i32, out: usize, _frame: usize): void {
   const rowBytes = <usize>c << 3;
   for (let r = 0; r < n; r++) {
     const xr = x + <usize>r * rowBytes;

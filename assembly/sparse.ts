@@ -24,43 +24,33 @@
 //   pass (which has x_k − max anyway) until found; capped rows and rows whose max is infinite
 //   are searched by an early-exit scan of the logits before their pass.
 
-import { f32_raddcappedexp, f32_vcappedgrad, cappedDot, cappedNextMax } from './capped';
+import { f32_raddcappedexp, f32_vcappedgrad } from './capped';
+import { f32_rdotminusmax, f64_rdotminusmax } from './dot';
 import {
-  argmaxFound,
   f32_raddexpminusmax_argmax_u16_acc4,
   f32_raddexpminusmax_u16_acc4,
   f32_raddstoreexpminusmax_argmax_u16_acc4,
   f32_raddstoreexpminusmax_u16_acc4,
-  f32_rdotminusmax,
-  f32_rfirsteq,
-  f32_rfirstnan,
-  f32_rmax_u16_acc4,
-  f32_sum_u16_acc4,
-  f32_vscalesub,
   f64_raddstoreexpminusmax,
-  f64_rargmax,
-  f64_rdotminusmax,
-  f64_rmax,
-  f64_sum,
-  f64_vscalesub,
-  nextRowMax,
-} from './reduce';
-import { f32_tanh_sech2, sech2 } from './tanh';
+} from './exp-sum';
+import { ARGMAX, DOT, NEXT_MAX, ROW_HIT, SECH2 } from './frame';
+import { f32_rfirsteq, f32_rfirstnan, f32_rmax_u16_acc4, f64_rargmax, f64_rmax } from './max';
+import { f32_vscalesub, f64_vscalesub } from './scale';
+import { f32_sum_u16_acc4, f64_sum } from './sum';
+import { f32_tanh_sech2 } from './tanh';
 
 /** Widest row (8 KiB of f32) whose gradient scaling is deferred into the next row's exp pass. */
 // @ts-ignore: decorator
 @inline const DEFER_MAX_C: i32 = 2048;
 
-/** The second result of rowLossOf: the coefficient of the row's one-hot term in its gradient. */
-let rowHit: f64 = 0;
-
 /**
  * The loss of a counted row from ls = log s, dy = y_y − max and sd = Σ w_k·(y_k − max):
- * cross-entropy (with smoothing) or, for focalGamma ≥ 0, the focal loss; sets rowHit.
+ * cross-entropy (with smoothing) or, for focalGamma ≥ 0, the focal loss; stores at res + ROW_HIT
+ * (frame.ts) the coefficient of the row's one-hot term in its gradient.
  */
 // @ts-ignore: decorator
 @inline
-function rowLossOf(ls: f64, dy: f64, sd: f64, wy: f64, eps: f64, epsc: f64, wsum: f64, focalGamma: f64): f64 {
+function rowLossOf(ls: f64, dy: f64, sd: f64, wy: f64, eps: f64, epsc: f64, wsum: f64, focalGamma: f64, res: usize): f64 {
   const nll = ls - dy;
   if (focalGamma >= 0) {
     // 1 − p = −expm1(−nll), exact as p → 1; nll/(1 − p) → 1 there, and p·nll → 0 as p → 0.
@@ -68,10 +58,10 @@ function rowLossOf(ls: f64, dy: f64, sd: f64, wy: f64, eps: f64, epsc: f64, wsum
     const p = Math.exp(-nll);
     const f = focalGamma == 0 ? 1 : Math.exp(focalGamma * Math.log(q));
     const pn = p == 0 ? 0 : p * (q > 0 ? nll / q : 1);
-    rowHit = wy * f * (1 + focalGamma * pn);
+    store<f64>(res, wy * f * (1 + focalGamma * pn), ROW_HIT);
     return wy == 0 ? 0 : wy * f * nll;
   }
-  rowHit = (1 - eps) * wy;
+  store<f64>(res, (1 - eps) * wy, ROW_HIT);
   let loss = wy == 0 ? 0 : (1 - eps) * wy * nll;
   if (eps > 0) loss += epsc * (wsum * ls - sd);
   return loss;
@@ -81,12 +71,13 @@ function rowLossOf(ls: f64, dy: f64, sd: f64, wy: f64, eps: f64, epsc: f64, wsum
  * Σ_n rowLoss_n over n rows of c logits (f32). weight, rowLoss, grad, rowScale, rowLse and
  * rowArgmax are 0 when absent; grad may equal logits. Ignored rows: loss 0, gradient 0, lse
  * NaN, argmax -1, logits never read. softcap 0: no cap; zLoss 0: no z-loss; focalGamma < 0:
- * cross-entropy (src/kernels.ts states each formula).
+ * cross-entropy (src/losses/softmax-cross-entropy.ts states each formula). frame: FRAME_BYTES of
+ * scratch for the passes' second results (frame.ts).
  */
 export function f32_sparse_xent(
   logits: usize, labels: usize, n: i32, c: i32, weight: usize, ignoreIndex: i32,
   smoothing: f64, rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
-  softcap: f64, zLoss: f64, zGradScale: f64, focalGamma: f64, rowLse: usize, rowArgmax: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, focalGamma: f64, rowLse: usize, rowArgmax: usize, frame: usize,
 ): f64 {
   const rowBytes = <usize>c << 2;
   const eps = smoothing;
@@ -153,31 +144,34 @@ export function f32_sparse_xent(
     // Whether the pass wrote each row entry to g (a NaN there marks a NaN logit).
     let stored = g != 0;
     if (capped) {
-      my = f32_tanh_sech2(m * invCap) * cap;
-      ty = f32_tanh_sech2(load<f32>(x + yo) * invCap) * cap;
-      sech2y = <f64>sech2;
+      my = f32_tanh_sech2(m * invCap, 0) * cap;
+      ty = f32_tanh_sech2(load<f32>(x + yo) * invCap, frame) * cap;
+      sech2y = <f64>load<f32>(frame, SECH2);
       dy = <f64>ty - <f64>my;
       stored = g != 0 && !smooth;
-      s = f32_raddcappedexp(x, c, cap, my, stored ? g : 0, smooth, 0, weight, 0, 1, xn);
-      sd = cappedDot;
-      mKnown = cappedNextMax;
+      s = f32_raddcappedexp(x, c, cap, my, stored ? g : 0, smooth, 0, weight, 0, 1, xn, frame);
+      sd = load<f64>(frame, DOT);
       mm = <f64>my;
     } else {
       dy = <f64>load<f32>(x + yo) - <f64>m;
       if (smooth) sd = f32_rdotminusmax(x, weight, c, m);
       if (rowArgmax && !nanFirst) {
-        s = g ? f32_raddstoreexpminusmax_argmax_u16_acc4(x, c, m, g, xn, pend, pendAlpha) : f32_raddexpminusmax_argmax_u16_acc4(x, c, m, xn);
-        am = argmaxFound;
+        s = g
+          ? f32_raddstoreexpminusmax_argmax_u16_acc4(x, c, m, g, xn, frame, pend, pendAlpha)
+          : f32_raddexpminusmax_argmax_u16_acc4(x, c, m, xn, frame);
+        am = load<i32>(frame, ARGMAX);
       } else {
-        s = g ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, pend, pendAlpha) : f32_raddexpminusmax_u16_acc4(x, c, m, xn);
+        s = g
+          ? f32_raddstoreexpminusmax_u16_acc4(x, c, m, g, xn, frame, pend, pendAlpha)
+          : f32_raddexpminusmax_u16_acc4(x, c, m, xn, frame);
       }
       if (pend) {
         store<f32>(pendY, pendGy);
         pend = 0;
       }
-      mKnown = nextRowMax;
       mm = <f64>m;
     }
+    mKnown = load<f32>(frame, NEXT_MAX);
     known = xn != 0;
     if (rowArgmax) {
       if (!nanFirst && s != s) {
@@ -189,8 +183,8 @@ export function f32_sparse_xent(
     const ls = Math.log(s);
     const lse = mm + ls;
     if (rowLse) store<f32>(rowLse + (<usize>r << 2), <f32>lse);
-    const loss = rowLossOf(ls, dy, sd, wy, eps, epsc, wsum, focalGamma);
-    const hit = rowHit;
+    const loss = rowLossOf(ls, dy, sd, wy, eps, epsc, wsum, focalGamma, frame);
+    const hit = load<f64>(frame, ROW_HIT);
     if (rowLoss) store<f32>(rowLoss + (<usize>r << 2), <f32>loss);
     total += loss;
     if (g) {
@@ -202,7 +196,7 @@ export function f32_sparse_xent(
       // What the target entry subtracts from α·e_y.
       const sub = scale * (epsc * wy + hit);
       if (capped) {
-        if (smooth) f32_vcappedgrad(x, c, cap, my, g, <f32>alpha, <f32>(scale * epsc), 0, weight, 0, 1);
+        if (smooth) f32_vcappedgrad(x, c, cap, my, g, <f32>alpha, <f32>(scale * epsc), 0, weight, 0, 1, frame);
         else f32_vscalesub(g, c, <f32>alpha, 0, 0);
         store<f32>(g + yo, <f32>(sech2y * (alpha * Math.exp(dy) - sub)));
       } else {
@@ -230,7 +224,7 @@ export function f32_sparse_xent(
 export function f64_sparse_xent(
   logits: usize, labels: usize, n: i32, c: i32, weight: usize, ignoreIndex: i32,
   smoothing: f64, rowLoss: usize, grad: usize, gradScale: f64, rowScale: usize,
-  softcap: f64, zLoss: f64, zGradScale: f64, focalGamma: f64, rowLse: usize, rowArgmax: usize,
+  softcap: f64, zLoss: f64, zGradScale: f64, focalGamma: f64, rowLse: usize, rowArgmax: usize, frame: usize,
 ): f64 {
   const rowBytes = <usize>c << 3;
   const eps = smoothing;
@@ -282,8 +276,8 @@ export function f64_sparse_xent(
     const ls = Math.log(s);
     const lse = m + ls;
     if (rowLse) store<f64>(rowLse + (<usize>r << 3), lse);
-    const loss = rowLossOf(ls, dy, sd, wy, eps, epsc, wsum, focalGamma);
-    const hit = rowHit;
+    const loss = rowLossOf(ls, dy, sd, wy, eps, epsc, wsum, focalGamma, frame);
+    const hit = load<f64>(frame, ROW_HIT);
     if (rowLoss) store<f64>(rowLoss + (<usize>r << 3), loss);
     total += loss;
     if (g) {

@@ -11,6 +11,7 @@
 // e = 0 past a ≈ 43.7 gives tanh = ±1 and sech² = 0 exactly.
 
 import { f32_expminusmax_rr2_p5, f32x4_expminusmax_p5 } from './exp';
+import { SECH2 } from './frame';
 import { V_ONE, V_SIGN, madd, sconst, vconst } from './simd';
 
 // @ts-ignore: decorator
@@ -68,21 +69,21 @@ export function f32x4_tanh(vu: v128, va: v128, ve: v128, vr: v128): v128 {
   return v128.or(vt, v128.and(vu, vconst(V_SIGN)));
 }
 
-/** sech² of the last f32_tanh_sech2 call (a scalar global: the scalar paths are not the hot ones). */
-export let sech2: f32 = 0;
-
-/** Scalar twin: tanh u, and sets sech2 = sech² u; for tails, single values and the no-SIMD build. */
-export function f32_tanh_sech2(u: f32): f32 {
+/**
+ * Scalar twin: tanh u, storing sech² u at res + SECH2 unless res is 0 (frame.ts); for tails,
+ * single values and the no-SIMD build.
+ */
+export function f32_tanh_sech2(u: f32, res: usize): f32 {
   const a = abs(u);
   if (a < SMALL) {
     const z = a * a;
     const t = (((sconst(V_T9) * z + sconst(V_T7)) * z + sconst(V_T5)) * z + sconst(V_T3)) * z * a + a;
-    sech2 = 1 - t * t;
+    if (res) store<f32>(res, 1 - t * t, SECH2);
     return copysign<f32>(t, u);
   }
   // NaN fails the test above and stays NaN here: (1 − NaN)·r.
   const e = f32_expminusmax_rr2_p5(-2 * a);
   const r: f32 = 1 / (1 + e);
-  sech2 = 4 * e * r * r;
+  if (res) store<f32>(res, 4 * e * r * r, SECH2);
   return copysign<f32>((1 - e) * r, u);
 }

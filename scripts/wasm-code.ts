@@ -100,17 +100,18 @@ function runtimeFlags(runtime: string, variant: Variant): string[] {
 /**
  * Workloads for --count: each calls one kernel export on n rows of c (f32), with pointers into
  * a memory laid out as x (logits or p), t (targets or q), g (gradient or output), labels and
- * per-row f64 arrays. The arguments follow the exports' signatures in assembly/.
+ * per-row f64 arrays, and fr, the frame of the exports that take one (assembly/frame.ts). The
+ * arguments follow the exports' signatures in assembly/.
  */
 const WORKLOADS: Record<string, string> = {
-  sparse: 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
-  'sparse+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
-  'sparse-smooth+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0.1, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0)',
-  'sparse-argmax': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, r2)',
-  'sparse-softcap': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 30, 0, 0, -1, 0, 0)',
-  'sparse-softcap+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 30, 0, 0, -1, 0, 0)',
-  dense: 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, 0, 1 / n, 0, 0, 0, 0, 0)',
-  'dense+grad': 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, g, 1 / n, 0, 0, 0, 0, 0)',
+  sparse: 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, 0, fr)',
+  'sparse+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0, fr)',
+  'sparse-smooth+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0.1, 0, g, 1 / n, 0, 0, 0, 0, -1, 0, 0, fr)',
+  'sparse-argmax': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 0, 0, 0, -1, 0, r2, fr)',
+  'sparse-softcap': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, 0, 1 / n, 0, 30, 0, 0, -1, 0, 0, fr)',
+  'sparse-softcap+grad': 'k.f32_sparse_xent(x, labels, n, c, 0, -100, 0, 0, g, 1 / n, 0, 30, 0, 0, -1, 0, 0, fr)',
+  dense: 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, 0, 1 / n, 0, 0, 0, 0, 0, fr)',
+  'dense+grad': 'k.f32_dense_xent(x, t, n, c, 0, 0, 0, g, 1 / n, 0, 0, 0, 0, 0, fr)',
   sigmoid: 'k.f32_sigmoid_xent(x, t, n, c, 0, false, 0, 0, 0, 1, 0)',
   'sigmoid+grad': 'k.f32_sigmoid_xent(x, t, n, c, 0, false, 0, 0, g, 1, 0)',
   focal: 'k.f32_sigmoid_focal(x, t, n, c, 2, 0.25, 0, 0, 1, 0)',
@@ -118,10 +119,10 @@ const WORKLOADS: Record<string, string> = {
   'cross-entropy': 'k.f32_cross_entropy(t, p, n, c, 0)',
   entropy: 'k.f32_entropy(p, n, c, 0)',
   kl: 'k.f32_kl_div(t, p, n, c, 0)',
-  softmax: 'k.f32_softmax(x, n, c, g)',
-  'log-softmax': 'k.f32_log_softmax(x, n, c, g)',
-  'row-states': 'k.f32_row_states(x, n, c, 0, r0, r1, r2)',
-  'row-expscale': 'k.f32_row_expscale(x, n, c, r0, r1, r2, 0, g)',
+  softmax: 'k.f32_softmax(x, n, c, g, fr)',
+  'log-softmax': 'k.f32_log_softmax(x, n, c, g, fr)',
+  'row-states': 'k.f32_row_states(x, n, c, 0, r0, r1, r2, fr)',
+  'row-expscale': 'k.f32_row_expscale(x, n, c, r0, r1, r2, 0, g, fr)',
 };
 
 /**
@@ -146,7 +147,7 @@ if (shape) {
   } catch {}
   k.set_fused_madd(fused);
   const x = 65536, t = x + n * c * 4, g = t + n * c * 4, p = g + n * c * 4, labels = p + n * c * 4;
-  const r0 = labels + n * 4, r1 = r0 + n * 8, r2 = r1 + n * 8;
+  const r0 = labels + n * 4, r1 = r0 + n * 8, r2 = r1 + n * 8, fr = r2 + n * 8;
   let seed = 1;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
   const f = new Float32Array(memory.buffer);

@@ -95,6 +95,12 @@ export interface KernelSpec<A extends KernelArgs> {
   readonly main: keyof A & string;
   /** The export's parameters in order. */
   readonly params: readonly Param<A>[];
+  /**
+   * The export takes one more parameter after `params`: its frame, FRAME_BYTES of scratch the
+   * caller places per call and per thread, where the kernel's passes leave their second
+   * results (assembly/frame.ts).
+   */
+  readonly frame?: boolean;
   /** The pure-TypeScript kernel (the js backend); absent for the wasm-only diagnostics. */
   readonly js?: (a: A) => number | void;
   /**
@@ -120,6 +126,9 @@ export interface Binding<A> {
   /** Per output: the parameter index of the input it may be computed in place of, or -1. */
   readonly inPlaceOf: Int32Array;
 }
+
+/** Bytes of a kernel's frame (assembly/frame.ts FRAME_BYTES), 16-byte aligned. */
+export const FRAME_BYTES = 64;
 
 /** Binding.kinds. */
 export const SCALAR = 0;

@@ -81,6 +81,7 @@ export const ROW_STATES = kernel<RowStateArgs>({
     operand('max', 'row', { out: true, type: 'f64' }), operand('sumExp', 'row', { out: true, type: 'f64' }),
     operand('weightedShift', 'row', { out: true, type: 'f64' }),
   ],
+  frame: true,
   js: rowStatesJs,
 });
 
@@ -93,5 +94,6 @@ export const EXP_SCALE = kernel<ExpScaleArgs>({
     operand('beta', 'row', { type: 'f64' }),
     operand('weight', 'whole'), operand('out', 'rows', { out: true, inPlaceOf: 'x' }),
   ],
+  frame: true,
   js: expScaleJs,
 });

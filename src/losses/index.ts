@@ -12,6 +12,7 @@ import denseXent from './softmax-cross-entropy-dense.js';
 import softmaxFocal from './softmax-focal-loss.js';
 import sigmoidFocal from './sigmoid-focal-loss.js';
 import sigmoidXent from './sigmoid-cross-entropy.js';
+import binaryXent from './binary-cross-entropy.js';
 import probability from './probabilities.js';
 import rowwise from './softmax.js';
 import shards from './shards.js';
@@ -25,6 +26,7 @@ export { softmaxCrossEntropyDense, softmaxCrossEntropyDenseWithGrad, type DenseO
 export { softmaxFocalLoss, softmaxFocalLossWithGrad, type SoftmaxFocalOptions } from './softmax-focal-loss.js';
 export { sigmoidFocalLoss, sigmoidFocalLossWithGrad, type SigmoidFocalOptions } from './sigmoid-focal-loss.js';
 export { sigmoidCrossEntropy, sigmoidCrossEntropyWithGrad, type SigmoidOptions } from './sigmoid-cross-entropy.js';
+export { binaryCrossEntropy, binaryCrossEntropyWithGrad, type BinaryOptions } from './binary-cross-entropy.js';
 export { crossEntropy, entropy, klDivergence, type ProbOptions } from './probabilities.js';
 export { softmax, logSoftmax, type RowwiseOptions } from './softmax.js';
 export type { PartialOptions, RowStateOptions } from './shards.js';
@@ -35,7 +37,9 @@ export { distillationLoss, distillationLossWithGrad, type DistillationOptions } 
 export type { MaskInput, TokenIds } from '../lm/tokens.js';
 
 /** Every loss module, in the order of the README. */
-const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, probability, rowwise, shards, causalLm, scoring, sampling, distillation] as const;
+const LOSSES = [
+  sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, binaryXent, probability, rowwise, shards, causalLm, scoring, sampling, distillation,
+] as const;
 
 /** The list of losses (the registry's one internal export; its named exports are all public). */
 export default LOSSES;

@@ -83,6 +83,7 @@ export const DENSE_XENT = kernel<DenseArgs>({
     operand('rowLoss', 'row', { out: true }), operand('grad', 'rows', { out: true, inPlaceOf: 'logits' }), scalar('gradScale'),
     operand('rowScale', 'row'), scalar('softcap', 0), scalar('zLoss', 0), scalar('zGradScale', 0), operand('rowLse', 'row', { out: true }),
   ],
+  frame: true,
   js: denseJs,
 });
 

@@ -179,6 +179,7 @@ export const SPARSE_XENT = kernel<SparseArgs>({
     scalar('gradScale'), operand('rowScale', 'row'), scalar('softcap', 0), scalar('zLoss', 0), scalar('zGradScale', 0),
     scalar('focalGamma', -1), operand('rowLse', 'row', { out: true }), operand('rowArgmax', 'row', { out: true, type: 'i32' }),
   ],
+  frame: true,
   js: sparseJs,
   // Rows wider than COLUMN_SPLIT, without the training extras, go one column block at a time.
   wide: {

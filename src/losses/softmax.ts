@@ -52,10 +52,10 @@ function logSoftmaxJs(a: RowwiseArgs): void {
 const PARAMS = [operand<RowwiseArgs>('x', 'rows'), scalar<RowwiseArgs>('n'), scalar<RowwiseArgs>('c'), operand<RowwiseArgs>('out', 'rows', { out: true, inPlaceOf: 'x' })];
 
 /** Softmax, row-wise. */
-export const SOFTMAX = kernel<RowwiseArgs>({ export: 'softmax', main: 'x', params: PARAMS, js: softmaxJs });
+export const SOFTMAX = kernel<RowwiseArgs>({ export: 'softmax', main: 'x', params: PARAMS, frame: true, js: softmaxJs });
 
 /** Log-softmax, row-wise. */
-export const LOG_SOFTMAX = kernel<RowwiseArgs>({ export: 'log_softmax', main: 'x', params: PARAMS, js: logSoftmaxJs });
+export const LOG_SOFTMAX = kernel<RowwiseArgs>({ export: 'log_softmax', main: 'x', params: PARAMS, frame: true, js: logSoftmaxJs });
 
 /** Where to write the result (Call.output). */
 const OUT = option('out', []);

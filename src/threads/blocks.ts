@@ -5,7 +5,7 @@
  * read whole one region for all), and each block's descriptor (its operands' offsets in its
  * slot, its rows) goes to the pool.
  */
-import type { Kernel, KernelArgs, KernelArray } from '../kernels/kernel.js';
+import { FRAME_BYTES, type Kernel, type KernelArgs, type KernelArray } from '../kernels/kernel.js';
 import { ALIGN, type WasmMemory, alignUp } from '../wasm/memory.js';
 import { type StagedCall, sliceRows, stageWhole } from '../wasm/staging.js';
 import type { ThreadPool } from './pool.js';
@@ -76,7 +76,8 @@ export function runOnPool<A extends KernelArgs>(
     end = alignUp(end + op.array.length * op.array.BYTES_PER_ELEMENT, ALIGN);
   }
   const slotBase = end;
-  let slotBytes = 0;
+  // Each slot starts with the kernel's frame (KernelSpec.frame): its own per block in flight.
+  let slotBytes = call.frameAt >= 0 ? FRAME_BYTES : 0;
   const region = (op: (typeof ops)[number]) => {
     const at = slotBytes;
     slotBytes = alignUp(slotBytes + rowsPerBlock * op.perRow * op.array.BYTES_PER_ELEMENT + PHASE, ALIGN);
@@ -127,6 +128,7 @@ export function runOnPool<A extends KernelArgs>(
         }
       });
       if (call.nAt >= 0) argv[call.nAt] = rows;
+      if (call.frameAt >= 0) argv[call.frameAt] = slotBase + slot * slotBytes;
       return { name, args: argv };
     },
     finish: (b, slot) => {

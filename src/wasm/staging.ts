@@ -11,7 +11,7 @@
  * computed in place in that input's scratch (see Operand.inPlaceOf), and each block is copied
  * out once.
  */
-import { type ElementType, type Kernel, type KernelArgs, type KernelArray, ROWS, SCALAR, elementType, isOperand } from '../kernels/kernel.js';
+import { type ElementType, FRAME_BYTES, type Kernel, type KernelArgs, type KernelArray, ROWS, SCALAR, elementType, isOperand } from '../kernels/kernel.js';
 import { ALIGN, BLOCK_ELEMENTS, type WasmMemory, alignUp } from './memory.js';
 
 /** A kernel export: numbers in (byte offsets, lengths, scalars), a partial sum or nothing out. */
@@ -45,6 +45,8 @@ export interface StagedCall {
   readonly argv: number[];
   /** Where the block's row count goes in argv (-1: the export takes none). */
   readonly nAt: number;
+  /** Where the kernel's frame goes in argv (-1: the export takes none; see KernelSpec.frame). */
+  readonly frameAt: number;
   readonly n: number;
   readonly c: number;
   /** The array operands present (absent ones pass 0). */
@@ -87,7 +89,12 @@ export function describeCall<A extends KernelArgs>(kernel: Kernel<A>, a: A, type
     if (input >= 0) for (let j = 0; j < ops.length; j++) if (ops[j].at === input) inPlaceOf = j;
     ops.push({ arg: b.args[i], array, perRow, out: b.outs[i], at: i, inPlaceOf, offset: 0, staged: false, aliasOf: -1 });
   }
-  return { name, fn, argv, nAt, n: a.n, c: a.c, ops };
+  let frameAt = -1;
+  if (kernel.frame) {
+    frameAt = count;
+    argv.push(0);
+  }
+  return { name, fn, argv, nAt, frameAt, n: a.n, c: a.c, ops };
 }
 
 /** The values of a kernel's parameters, read from `a` (reused by every call: read before the next). */
@@ -156,6 +163,10 @@ export function runBlocks(memory: WasmMemory, call: StagedCall, stagedPerRow: nu
   // reads ahead into the next row).
   const rowsPerBlock = stagedPerRow > 0 ? Math.min(n, Math.max(1, Math.floor(BLOCK_ELEMENTS / stagedPerRow))) : n;
   let end = memory.scratchStart;
+  if (call.frameAt >= 0) {
+    argv[call.frameAt] = end;
+    end += FRAME_BYTES;
+  }
   for (const op of ops) {
     if (!op.staged || op.aliasOf >= 0) continue;
     op.offset = end;
