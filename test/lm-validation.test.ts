@@ -128,6 +128,15 @@ describe.each(BACKENDS)('language-model functions on %s: input checks and decisi
       [[s, t, { classes: V, reduction: 'batchmean' }], /^distillationLoss: reduction must be 'mean', 'sum' or 'none'/],
     ];
     for (const [args, message] of cases) expect(() => e.distillationLoss(...args), String(message)).toThrow(message);
+    // In place: the gradient over the student's own array equals the plain one, for every kind.
+    for (const kind of ['forward-kl', 'reverse-kl', 'jsd'] as const) {
+      const plain = engine.distillationLossWithGrad(s, t, { classes: V, kind, temperature: 1.5 });
+      const own = Float32Array.from(s);
+      const r = engine.distillationLossWithGrad(own, t, { classes: V, kind, temperature: 1.5, gradOut: own });
+      expect(r.grad).toBe(own);
+      expectClose(r.loss, plain.loss, 1e-6);
+      expectClose(own, plain.grad, 1e-6, 1e-7);
+    }
     // Identical distributions cost nothing, and have a zero gradient.
     const same = engine.distillationLossWithGrad(s, s, { classes: V, kind: 'jsd' });
     expectClose(same.loss, 0, 0, 1e-7);

@@ -28,11 +28,21 @@ function lseAt(x: FloatArray, off: number, v: number, invT: number): number {
   return m + Math.log(s);
 }
 
+/** q and p of the row being computed, kept for the gradient pass (one row each, grown as needed). */
+let rowQ = new Float64Array(0);
+let rowP = new Float64Array(0);
+
 /**
  * One row's loss (times T²); when `grad` is given, writes scale·∂loss/∂s into grad[off, off + v).
  * Zero-probability terms add nothing (0·log 0 = 0), as Liger's and PyTorch's kl_div do.
  */
 export function distillRow(s: FloatArray, t: FloatArray, off: number, v: number, o: DistillSettings, grad: FloatArray | null, scale: number): number {
+  if (rowQ.length < v) {
+    rowQ = new Float64Array(v);
+    rowP = new Float64Array(v);
+  }
+  const qs = rowQ;
+  const ps = rowP;
   const invT = 1 / o.temperature;
   const lseS = lseAt(s, off, v, invT);
   const lseT = lseAt(t, off, v, invT);
@@ -47,6 +57,8 @@ export function distillRow(s: FloatArray, t: FloatArray, off: number, v: number,
     const lp = t[off + k] * invT - lseT;
     const q = expNonPositive(lq);
     const p = expNonPositive(lp);
+    qs[k] = q;
+    ps[k] = p;
     if (forward) {
       if (p > 0) loss += p * (lp - lq);
     } else if (reverse) {
@@ -71,15 +83,15 @@ export function distillRow(s: FloatArray, t: FloatArray, off: number, v: number,
     // ∂(T²·L)/∂s = T·∂L/∂z with z = s/T.
     const g = scale * o.temperature;
     for (let k = 0; k < v; k++) {
-      const lq = s[off + k] * invT - lseS;
-      const q = expNonPositive(lq);
+      const q = qs[k];
       let dz: number;
-      if (forward) dz = q - expNonPositive(t[off + k] * invT - lseT);
+      if (forward) dz = q - ps[k];
       else if (q === 0) dz = 0;
-      else if (reverse) dz = q * (lq - (t[off + k] * invT - lseT) - qg);
       else {
-        const m = beta * expNonPositive(t[off + k] * invT - lseT) + (1 - beta) * q;
-        dz = q * ((1 - beta) * (lq - Math.log(m)) - qg);
+        // Read s before grad[off + k] is written: grad may be s itself (in place).
+        const lq = s[off + k] * invT - lseS;
+        if (reverse) dz = q * (lq - (t[off + k] * invT - lseT) - qg);
+        else dz = q * ((1 - beta) * (lq - Math.log(beta * ps[k] + (1 - beta) * q)) - qg);
       }
       grad[off + k] = g * dz;
     }
