@@ -53,8 +53,10 @@ function msg(no: number, fields: Field[]): Field {
 /** ONNX TensorProto.DataType values used here. */
 const FLOAT = 1;
 const INT32 = 6;
+const INT64 = 7;
+const FLOAT16 = 10;
 
-type ElemType = typeof FLOAT | typeof INT32;
+type ElemType = typeof FLOAT | typeof INT32 | typeof INT64 | typeof FLOAT16;
 
 /** ValueInfoProto: a named tensor with a fixed shape. */
 function valueInfo(no: number, name: string, elemType: ElemType, dims: number[]): Field {
@@ -68,10 +70,12 @@ function initializer(name: string, elemType: ElemType, dims: number[], data: Flo
   return msg(5, [...dims.map((d) => int(1, d)), int(2, elemType), bytes(8, name), bytes(9, raw)]);
 }
 
-/** NodeProto; string attributes only (all this graph needs besides defaults). */
-function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, string> = {}): Field {
+/** NodeProto; string and int attributes. */
+function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, string | number> = {}): Field {
   const attributes = Object.entries(attrs).map(([name, value]) =>
-    msg(5, [bytes(1, name), bytes(4, value), int(20, 3 /* AttributeProto.STRING */)]),
+    typeof value === 'number'
+      ? msg(5, [bytes(1, name), int(3, value), int(20, 2 /* AttributeProto.INT */)])
+      : msg(5, [bytes(1, name), bytes(4, value), int(20, 3 /* AttributeProto.STRING */)]),
   );
   return msg(1, [
     ...inputs.map((i) => bytes(1, i)),
@@ -113,5 +117,25 @@ export function softmaxCrossEntropyModel(n: number, c: number, grad: boolean): U
     ...inputs,
     loss,
     valueInfo(12, 'grad', FLOAT, [n, c]),
+  ]);
+}
+
+/**
+ * A tiny causal language model (test/node/ort-lm.test.ts): input_ids int64 [B, T] → Gather from
+ * an embedding [V, H] → MatMul by W [H, V] → Add b [V] → logits [B, T, V], float32, or float16
+ * through a final Cast. A bigram model: position t's logits depend on token t alone.
+ */
+export function causalLmModel(b: number, t: number, v: number, h: number, embedding: Float32Array, w: Float32Array, bias: Float32Array, half: boolean): Uint8Array {
+  const out = half ? 'logits32' : 'logits';
+  return model([
+    node('Gather', ['embedding', 'input_ids'], ['hidden']),
+    node('MatMul', ['hidden', 'w'], ['projected']),
+    node('Add', ['projected', 'bias'], [out]),
+    ...(half ? [node('Cast', ['logits32'], ['logits'], { to: FLOAT16 })] : []),
+    initializer('embedding', FLOAT, [v, h], embedding),
+    initializer('w', FLOAT, [h, v], w),
+    initializer('bias', FLOAT, [v], bias),
+    valueInfo(11, 'input_ids', INT64, [b, t]),
+    valueInfo(12, 'logits', half ? FLOAT16 : FLOAT, [b, t, v]),
   ]);
 }

@@ -1077,6 +1077,8 @@ def main():
         total += len(text)
         print(f'{path}: {len(cases)} cases, {len(text)} bytes')
     print(f'total {total} bytes')
+    import golden_lm  # the language-model functions' vectors (test/golden/lm/)
+    golden_lm.main()
 
 
 if __name__ == '__main__':

@@ -16,6 +16,10 @@ import binaryXent from './binary-cross-entropy.js';
 import probability from './probabilities.js';
 import rowwise from './softmax.js';
 import shards from './shards.js';
+import causalLm from './causal-lm.js';
+import scoring from './score-tokens.js';
+import sampling from './sample.js';
+import distillation from './distillation.js';
 
 export { softmaxCrossEntropy, softmaxCrossEntropyWithGrad, type SparseOptions } from './softmax-cross-entropy.js';
 export { softmaxCrossEntropyDense, softmaxCrossEntropyDenseWithGrad, type DenseOptions } from './softmax-cross-entropy-dense.js';
@@ -26,9 +30,16 @@ export { binaryCrossEntropy, binaryCrossEntropyWithGrad, type BinaryOptions } fr
 export { crossEntropy, entropy, klDivergence, type ProbOptions } from './probabilities.js';
 export { softmax, logSoftmax, type RowwiseOptions } from './softmax.js';
 export type { PartialOptions, RowStateOptions } from './shards.js';
+export { causalLmLoss, causalLmLossWithGrad, type CausalLmOptions } from './causal-lm.js';
+export { scoreTokens, type ScoreOptions, type SequenceScores, type TokenScores } from './score-tokens.js';
+export { sample, type SampleOptions, type SampleResult } from './sample.js';
+export { distillationLoss, distillationLossWithGrad, type DistillationOptions } from './distillation.js';
+export type { MaskInput, TokenIds } from '../lm/tokens.js';
 
 /** Every loss module, in the order of the README. */
-const LOSSES = [sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, binaryXent, probability, rowwise, shards] as const;
+const LOSSES = [
+  sparseXent, denseXent, softmaxFocal, sigmoidFocal, sigmoidXent, binaryXent, probability, rowwise, shards, causalLm, scoring, sampling, distillation,
+] as const;
 
 /** The list of losses (the registry's one internal export; its named exports are all public). */
 export default LOSSES;

@@ -78,7 +78,7 @@ export const KL_DIVERGENCE = kernel<ProbArgs>({
 });
 
 /** options.base: the divisor that turns nats into the requested unit. */
-const BASE = option('base', [], (method, b) => {
+export const BASE = option('base', [], (method, b) => {
   if (b === undefined || b === 'e') return 1;
   if (b === 2) return Math.LN2;
   throw new RangeError(`${method}: base must be 'e' or 2, got ${describe(b)}`);

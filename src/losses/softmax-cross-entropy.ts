@@ -224,7 +224,7 @@ export function sparseLoss(
   call: Call,
   logits: unknown,
   rawLabels: unknown,
-  how: { reduction?: Reduction; focal?: (f64: boolean, c: number, weight: FloatArray | null) => FocalTerms } = {},
+  how: { reduction?: Reduction; focal?: (f64: boolean, c: number, weight: FloatArray | null) => FocalTerms; per?: number } = {},
 ): SparseResult {
   const { method } = call;
   const { x, f64, n, c } = call.rows('logits', logits, { labels: rawLabels });
@@ -235,11 +235,15 @@ export function sparseLoss(
   const { zLoss, softcap, returnZLoss } = extrasOf(call);
   const wantStats = call.get(STATS);
   const { gamma, lossWeight } = how.focal ? how.focal(f64, c, weight) : { gamma: -1, lossWeight: weight };
-  const { labels, ignore, denom, counted } = labelsOf(method, rawLabels, n, c, ignoreIndex, weight);
+  const { labels, ignore, denom: weighted, counted } = labelsOf(method, rawLabels, n, c, ignoreIndex, weight);
+  // 'mean' divides by Σ w[y] (and the z-loss term by the counted rows), or both by `per` when
+  // given (Hugging Face's num_items_in_batch: causal-lm.ts).
+  const denom = how.per ?? weighted;
+  const zDenom = how.per ?? counted;
   const rowLoss = reduction === 'none' ? newFloat(f64, n) : null;
   const rowLse = zLoss > 0 || wantStats ? newFloat(f64, n) : null;
   const rowArgmax = wantStats ? new Int32Array(n) : null;
-  const { grad, gradScale, zGradScale, scales: rowScale } = call.gradient(x, f64, [labels, weight], reduction, n, denom, counted);
+  const { grad, gradScale, zGradScale, scales: rowScale } = call.gradient(x, f64, [labels, weight], reduction, n, denom, zDenom);
   // The target logits, for the perplexity: read now, as an in-place gradient overwrites them.
   let targetLogits: Float64Array | null = null;
   if (wantStats) {
@@ -251,7 +255,7 @@ export function sparseLoss(
     softcap, zLoss, zGradScale, focalGamma: gamma, rowLse, rowArgmax,
   });
   const reduced = reduce(total, reduction, denom, rowLoss);
-  const { loss, zTerm } = addZLoss(reduced, zLoss, returnZLoss, rowLse, (i) => labels[i] !== ignore, n, counted, reduction, rowLoss, f64);
+  const { loss, zTerm } = addZLoss(reduced, zLoss, returnZLoss, rowLse, (i) => labels[i] !== ignore, n, zDenom, reduction, rowLoss, f64);
   // Unweighted and unsmoothed, the kernel's sum is Σ −log p_y itself, exact where lse − x_y is
   // not (at logits of 1e30, lse rounds to the logit and lse − x_y to 0).
   const nllSum = !weight && smoothing === 0 ? total : null;

@@ -8,7 +8,7 @@ import { wasmSizes } from '../../src/wasm/binaries.js';
 import { ROOT } from './packed.js';
 
 /** `npm pack` tarball (gzip), bytes. */
-const PACKED_BUDGET = 160 * 1024;
+const PACKED_BUDGET = 192 * 1024;
 /** One wasm build, bytes: a download to keep small, far below Chromium's 8 MB limit on synchronous compilation. */
 const WASM_BUDGET = 64 * 1024;
 
